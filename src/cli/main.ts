@@ -1,0 +1,272 @@
+// The one place that wires everything together: arguments in, exit code out. A user's mistake
+// gets one clear line and a non-zero exit, never a stack trace.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ScanEvent } from '../core/events.js';
+import { SignatureError } from '../core/match.js';
+import { DEFAULT_ATTEMPTS_PER_SERVICE, MAX_ATTEMPTS_PER_SERVICE } from '../core/plan.js';
+import { DEFAULT_MAX_ADDRESSES, TargetError, defaultTargetSpecs, resolveTargets } from '../core/policy.js';
+import { initialScanState, reduceScan } from '../core/reduce.js';
+import { systemClock } from '../engine/concurrency.js';
+import { declaredFields } from '../engine/fields.js';
+import { runScan, type ScanConfig } from '../engine/run-scan.js';
+import { JUDGED_CHECKS } from '../core/judge.js';
+import { createNodeNet } from '../net/node-net.js';
+import { lookupMacVendor } from '../net/oui.js';
+import { LAB_SUBNET, SCANNER_NAMESPACE } from '../lab/registry.js';
+import { checkLabPrerequisites, labDown, labExec, labStatus, labUp, LabError } from '../lab/lab.js';
+import { toScanDocument } from '../report/json.js';
+import { toNdjsonLine } from '../report/ndjson.js';
+import { renderText } from '../report/text.js';
+import { defaultDbPath, openStore } from '../store/store.js';
+import { renderScanApp } from '../tui/render-scan-app.js';
+import { loadSignatures } from '../signatures/load.js';
+import { lintPack } from '../signatures/lint.js';
+import { CREDENTIAL_DRIVERS, PROBES } from '../../probes/index.js';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const USAGE = `iotscan: see what your home network exposes
+
+  iotscan scan [TARGET...]     scan your own network (default: the private subnets of this machine)
+      --format tui|text|json|ndjson   output (default: tui on a terminal, text otherwise)
+      --check-credentials     also try a few published default passwords (only on your own devices)
+      --attempts N            login attempts per service with --check-credentials (default ${DEFAULT_ATTEMPTS_PER_SERVICE}, at most ${MAX_ATTEMPTS_PER_SERVICE})
+      --allow-public          allow targets outside private, link-local and loopback ranges
+      --max-hosts N           refuse targets larger than N addresses (default ${DEFAULT_MAX_ADDRESSES})
+      --db PATH               history database (default: $XDG_DATA_HOME/iotscan/history.db)
+      --no-history            do not record this scan
+  iotscan history [--limit N] [--db PATH]      list past scans
+  iotscan lab up|down|status                  the virtual home network (needs root and iproute2)
+  iotscan lab exec -- COMMAND...              run a command inside the lab's scanner namespace
+  iotscan demo                                lab up, scan it live, lab down
+  iotscan signatures lint                     validate the signature pack
+
+TARGET is an IPv4 address (192.168.1.20), a range (192.168.1.10-50) or a CIDR block (192.168.1.0/24).`;
+
+function toolVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ''));
+  }
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'string') return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new UsageError(`${name} takes a whole number from 1 up, not "${value}"`);
+  if (number > max) throw new UsageError(`${name} is at most ${max}`);
+  return number;
+}
+
+const FORMATS = ['tui', 'text', 'json', 'ndjson'] as const;
+type Format = (typeof FORMATS)[number];
+
+async function scanCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    format: { type: 'string' },
+    'check-credentials': { type: 'boolean' },
+    attempts: { type: 'string' },
+    'allow-public': { type: 'boolean' },
+    'max-hosts': { type: 'string' },
+    db: { type: 'string' },
+    'no-history': { type: 'boolean' },
+  });
+  const formatValue = (values.format as string | undefined) ?? (process.stdout.isTTY ? 'tui' : 'text');
+  if (!(FORMATS as readonly string[]).includes(formatValue)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${formatValue}"`);
+  const format = formatValue as Format;
+
+  let specs = positionals;
+  if (specs.length === 0) {
+    const found = defaultTargetSpecs(Object.values(networkInterfaces()).flatMap((list) => list ?? []));
+    if (found.specs.length === 0) throw new UsageError('found no private network on this machine\'s interfaces; give a target such as 192.168.1.0/24');
+    for (const wide of found.narrowed) process.stderr.write(`iotscan: ${wide} is large; scanning only the /24 around this machine (give the range explicitly to scan more)\n`);
+    specs = found.specs;
+  }
+  const targets = resolveTargets(specs, {
+    allowPublic: values['allow-public'] === true,
+    maxAddresses: positiveInteger(values['max-hosts'], '--max-hosts', DEFAULT_MAX_ADDRESSES),
+  });
+  const pack = loadSignatures();
+  const config: ScanConfig = {
+    runId: randomUUID(),
+    targets,
+    profile: values['check-credentials'] === true ? 'default+credentials' : 'default',
+    toolVersion: toolVersion(),
+    checkCredentials: values['check-credentials'] === true,
+    attemptsPerService: positiveInteger(values.attempts, '--attempts', DEFAULT_ATTEMPTS_PER_SERVICE, MAX_ATTEMPTS_PER_SERVICE),
+    attemptSpacingMs: 1000,
+    discoveryWindowMs: 2000,
+    connectTimeoutMs: 1000,
+    readTimeoutMs: 2500,
+    maxSockets: 256,
+  };
+
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const store = values['no-history'] === true ? undefined : openStore((values.db as string | undefined) ?? defaultDbPath());
+  const recordEvent = store?.recorder();
+  const events = runScan(config, { net: createNodeNet(), pack, probes: PROBES, drivers: CREDENTIAL_DRIVERS, clock: systemClock, macVendor: lookupMacVendor }, controller.signal);
+
+  // One stream, several consumers: the store sees every event before the screen does.
+  async function* recorded(): AsyncIterable<ScanEvent> {
+    for await (const event of events) {
+      recordEvent?.(event);
+      yield event;
+    }
+  }
+
+  try {
+    let state = initialScanState();
+    if (format === 'tui') {
+      state = await renderScanApp(recorded(), { abort: stop });
+    } else {
+      for await (const event of recorded()) {
+        if (format === 'ndjson') process.stdout.write(`${toNdjsonLine(event)}\n`);
+        state = reduceScan(state, event);
+      }
+      if (format === 'json') process.stdout.write(`${JSON.stringify(toScanDocument(state), null, 2)}\n`);
+      if (format === 'text') process.stdout.write(renderText(state));
+    }
+    if (state.status === 'failed') return 1;
+    return state.status === 'interrupted' ? 130 : 0;
+  } finally {
+    // Normally the stream's run-finished already said so; this covers a scan that died abruptly.
+    if (controller.signal.aborted) store?.markInterrupted(config.runId);
+    store?.close();
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  }
+}
+
+function historyCommand(args: string[]): number {
+  const { values } = parse(args, { limit: { type: 'string' }, db: { type: 'string' } });
+  const store = openStore((values.db as string | undefined) ?? defaultDbPath());
+  try {
+    const runs = store.listRuns(positiveInteger(values.limit, '--limit', 20));
+    if (runs.length === 0) {
+      process.stdout.write(`no scans recorded yet in ${store.path}\n`);
+      return 0;
+    }
+    for (const run of runs) {
+      process.stdout.write(`${run.id}  ${run.startedAt}  ${run.status.padEnd(11)}  ${String(run.hosts).padStart(4)} hosts  ${String(run.findings).padStart(4)} findings  ${run.targets.join(' ')}\n`);
+    }
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+async function labCommand(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  switch (action) {
+    case 'up': {
+      const status = await labUp();
+      process.stdout.write(`lab up: ${status.devices.length} devices on ${LAB_SUBNET}; scan it with: iotscan lab exec -- iotscan scan ${LAB_SUBNET}\n`);
+      return 0;
+    }
+    case 'down':
+      await labDown();
+      process.stdout.write('lab down\n');
+      return 0;
+    case 'status': {
+      const status = await labStatus();
+      process.stdout.write(`lab ${status.up ? 'up' : 'down'}\n`);
+      for (const device of status.devices) process.stdout.write(`  ${device.id.padEnd(12)} ${device.ipv4.padEnd(15)} ${device.alive ? 'running' : 'stopped'}\n`);
+      return status.up ? 0 : 3;
+    }
+    case 'exec': {
+      const command = rest[0] === '--' ? rest.slice(1) : rest;
+      if (command.length === 0) throw new UsageError('lab exec needs a command: iotscan lab exec -- COMMAND...');
+      return labExec(command);
+    }
+    default:
+      throw new UsageError(`lab takes up, down, status or exec, not "${action ?? ''}"`);
+  }
+}
+
+/** Lab up, a live scan from the scanner namespace, lab down on every way out (Ctrl-C too). */
+async function demoCommand(args: string[]): Promise<number> {
+  parse(args, {});
+  const reason = checkLabPrerequisites();
+  if (reason) throw new LabError(reason);
+  process.stdout.write('Starting the virtual home network...\n');
+  await labUp();
+  const ignore = () => {};
+  // Ctrl-C goes to the scan in the foreground; the demo stays alive to take the lab down.
+  process.on('SIGINT', ignore);
+  try {
+    const scanArgs = ['scan', LAB_SUBNET, '--check-credentials', ...(process.stdout.isTTY ? [] : ['--format', 'text'])];
+    return await new Promise<number>((resolve) => {
+      const child = spawn('ip', ['netns', 'exec', SCANNER_NAMESPACE, process.execPath, new URL('../../../bin/iotscan.js', import.meta.url).pathname, ...scanArgs], { stdio: 'inherit' });
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)));
+      child.on('error', () => resolve(1));
+    });
+  } finally {
+    process.removeListener('SIGINT', ignore);
+    await labDown();
+    process.stdout.write('Virtual home network removed.\n');
+  }
+}
+
+function signaturesCommand(args: string[]): number {
+  if (args[0] !== 'lint') throw new UsageError('signatures takes: lint');
+  const pack = loadSignatures();
+  const problems = lintPack(pack, { declaredFields: declaredFields(), judgedChecks: JUDGED_CHECKS });
+  for (const problem of problems) process.stderr.write(`${problem}\n`);
+  process.stdout.write(
+    `signatures ${pack.info.packVersion}: ${pack.fingerprints.length} fingerprints, ${pack.services.length} service rules, ${pack.credentials.length} credential sets, ${pack.versions.length} version rules, ${pack.practices.size} practices: ${problems.length === 0 ? 'ok' : `${problems.length} problems`}\n`,
+  );
+  return problems.length === 0 ? 0 : 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'scan':
+        return await scanCommand(rest);
+      case 'history':
+        return historyCommand(rest);
+      case 'lab':
+        return await labCommand(rest);
+      case 'demo':
+        return await demoCommand(rest);
+      case 'signatures':
+        return signaturesCommand(rest);
+      case '--version':
+        process.stdout.write(`${toolVersion()}\n`);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}" (try: iotscan --help)`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof TargetError || error instanceof SignatureError || error instanceof LabError) {
+      process.stderr.write(`iotscan: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,49 @@
+// Which credential pairs may be tried on a service: only sets that apply to the identified device
+// (or generic sets where the protocol itself asks for a login), most specific first, within budget.
+import type { FieldBag } from './fields.js';
+import { firstValue } from './fields.js';
+import type { CredentialSetSpec } from '../signatures/schema.js';
+
+/** The hard ceiling on attempts per service, whatever the user asks for: nobody gets locked out. */
+export const MAX_ATTEMPTS_PER_SERVICE = 10;
+export const DEFAULT_ATTEMPTS_PER_SERVICE = 3;
+
+export interface PlannedAttempt {
+  set: CredentialSetSpec;
+  username: string;
+  password: string;
+}
+
+/** Generic pairs are tried only where the service itself shows it wants that kind of login. */
+function genericApplies(set: CredentialSetSpec, serviceFields: FieldBag): boolean {
+  switch (set.strategy) {
+    case 'basic-auth':
+      return firstValue(serviceFields, 'http.auth-scheme') === 'basic';
+    case 'telnet-prompt':
+      return firstValue(serviceFields, 'telnet.prompt') === 'login';
+  }
+}
+
+export function planCredentialAttempts(
+  sets: readonly CredentialSetSpec[],
+  protocol: string,
+  matchedFingerprints: ReadonlySet<string>,
+  serviceFields: FieldBag,
+  budget: number,
+): PlannedAttempt[] {
+  const limit = Math.max(0, Math.min(budget, MAX_ATTEMPTS_PER_SERVICE));
+  const forProtocol = sets.filter((set) => set.protocol === protocol);
+  const specific = forProtocol.filter((set) => 'fingerprints' in set.appliesTo && set.appliesTo.fingerprints.some((id) => matchedFingerprints.has(id)));
+  const generic = forProtocol.filter((set) => 'generic' in set.appliesTo && genericApplies(set, serviceFields));
+  const seen = new Set<string>();
+  const plan: PlannedAttempt[] = [];
+  for (const set of [...specific, ...generic]) {
+    for (const pair of set.pairs) {
+      const key = `${pair.username}\0${pair.password}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      plan.push({ set, username: pair.username, password: pair.password });
+    }
+  }
+  return plan.slice(0, limit);
+}

@@ -1,0 +1,403 @@
+// One scan: discover → identify → check → judge, as a stream of events. Owns concurrency,
+// timeouts, budgets and cancellation; touches the world only through `deps.net`.
+import type { ScanEvent } from '../core/events.js';
+import type { Host, Observation, ProbeStatus, Service, Transport } from '../core/model.js';
+import { emptyFields, firstValue, withFields, type FieldBag } from '../core/fields.js';
+import { identifyDevice, identifyService } from '../core/identify.js';
+import { judgeHost } from '../core/judge.js';
+import { isLocallyAdministered, normaliseMac } from '../core/mac.js';
+import { planCredentialAttempts } from '../core/plan.js';
+import type { TargetSet } from '../core/policy.js';
+import type { SignaturePack } from '../signatures/compile.js';
+import { Channel, createLimiter, type Clock } from './concurrency.js';
+import type { Net } from './net.js';
+import type { CredentialDriver, DiscoveryProbe, Probe, ProbeCategory, ProbeOutput, ServiceProbe } from './probe.js';
+import { IOT_PORTS, LIVENESS_PORTS, portName } from './ports.js';
+
+export interface ScanConfig {
+  runId: string;
+  targets: TargetSet;
+  profile: string;
+  toolVersion: string;
+  checkCredentials: boolean;
+  attemptsPerService: number;
+  /** Pause between two login attempts on the same service. */
+  attemptSpacingMs: number;
+  discoveryWindowMs: number;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+  maxSockets: number;
+}
+
+export interface ScanDeps {
+  net: Net;
+  pack: SignaturePack;
+  probes: readonly Probe[];
+  drivers: readonly CredentialDriver[];
+  clock: Clock;
+  /** The IEEE OUI register's organisation for a MAC, if known. */
+  macVendor(mac: string): string | undefined;
+}
+
+interface HostState {
+  address: string;
+  observations: Observation[];
+  fields: FieldBag;
+  openTcp: Set<number>;
+  scannedTcp: Set<number>;
+  /** Protocol a probe recognised on each port (`tcp/22` → ssh). */
+  protocols: Map<string, { protocol: string; bannerField?: string }>;
+  mac?: string;
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const portKey = (transport: Transport, port: number) => `${transport}/${port}`;
+
+export async function* runScan(config: ScanConfig, deps: ScanDeps, signal: AbortSignal): AsyncIterable<ScanEvent> {
+  const channel = new Channel<ScanEvent>();
+  const finished = execute(config, deps, signal, (event) => channel.push(event))
+    .catch((error: unknown) => {
+      channel.push({ type: 'run-finished', status: 'failed', finishedAt: deps.clock.now().toISOString(), error: error instanceof Error ? error.message : String(error) });
+    })
+    .finally(() => channel.close());
+  yield* channel;
+  await finished;
+}
+
+async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, emit: (event: ScanEvent) => void): Promise<void> {
+  const { net, pack, clock } = deps;
+  emit({
+    type: 'run-started',
+    run: {
+      id: config.runId,
+      startedAt: clock.now().toISOString(),
+      status: 'running',
+      targets: config.targets.specs,
+      profile: config.profile,
+      toolVersion: config.toolVersion,
+      signatures: pack.info,
+    },
+  });
+
+  const inScope = new Set(config.targets.addresses);
+  const neverTcp = new Set(pack.neverProbe.filter((p) => p.transport === 'tcp').map((p) => p.port));
+  const scanPorts = [...IOT_PORTS.keys()].filter((port) => !neverTcp.has(port));
+  const sockets = createLimiter(config.maxSockets);
+  const hosts = new Map<string, HostState>();
+  const hostTasks: Promise<void>[] = [];
+  const discoveryDone = deferred();
+  let observationCount = 0;
+  const progress = { identify: { done: 0, total: 0 } };
+
+  const record = (host: HostState, probe: string, output: Extract<ProbeOutput, { kind: 'observation' }>, port?: number, transport?: Transport) => {
+    const observedPort = output.port ?? port;
+    const observedTransport = output.transport ?? transport;
+    const observation: Observation = {
+      id: `o${++observationCount}`,
+      address: host.address,
+      probe,
+      ...(observedPort !== undefined && { port: observedPort }),
+      ...(observedTransport !== undefined && { transport: observedTransport }),
+      fields: output.fields,
+    };
+    host.observations.push(observation);
+    host.fields = withFields(host.fields, output.fields);
+    emit({ type: 'observation', observation });
+  };
+
+  const serviceFields = (host: HostState, transport: Transport, port: number): FieldBag =>
+    host.observations.filter((o) => o.port === port && (o.transport ?? 'tcp') === transport).reduce((bag, o) => withFields(bag, o.fields), emptyFields());
+
+  /** Runs one service probe and turns its outputs into events; expected failures are values. */
+  const runServiceProbe = async (host: HostState, probe: ServiceProbe, port: number) => {
+    const started = Date.now();
+    // Assigned inside the limiter's callback, so TypeScript cannot narrow it.
+    let status = 'unknown-error' as ProbeStatus;
+    let detail: string | undefined;
+    let observed = false;
+    await sockets(async () => {
+      try {
+        const subject = { address: host.address, port, transport: probe.transport, hostFields: host.fields, serviceFields: serviceFields(host, probe.transport, port) };
+        for await (const output of probe.run({ subject, net, signal, timeoutMs: config.readTimeoutMs })) {
+          if (output.kind === 'observation') {
+            observed = true;
+            record(host, probe.id, output, port, probe.transport);
+          } else {
+            status = output.status;
+            detail = output.detail;
+          }
+        }
+      } catch (error) {
+        // A probe's surprise is recorded and the scan goes on.
+        status = signal.aborted ? 'aborted' : 'unknown-error';
+        detail = error instanceof Error ? error.message : String(error);
+      }
+    });
+    if (observed && status === 'success' && probe.categories.includes('version')) {
+      host.protocols.set(portKey(probe.transport, port), { protocol: probe.protocol, ...(probe.bannerField !== undefined && { bannerField: probe.bannerField }) });
+    }
+    emit({ type: 'probe-finished', probe: probe.id, address: host.address, port, status, durationMs: Date.now() - started, ...(detail !== undefined && { detail }) });
+  };
+
+  const serviceProbes = (category: ProbeCategory) =>
+    deps.probes.filter((p): p is ServiceProbe => p.kind === 'service' && p.categories.includes(category));
+
+  const runProbesOfCategory = async (host: HostState, category: ProbeCategory) => {
+    const runs: Promise<void>[] = [];
+    for (const probe of serviceProbes(category)) {
+      const ports = probe.transport === 'udp' ? probe.defaultPorts.slice(0, 1) : [...host.openTcp];
+      for (const port of ports) {
+        // A probe with no default ports decides by what was seen (the UPnP control port, say).
+        const portFits = probe.defaultPorts.length === 0 || probe.defaultPorts.includes(port);
+        if (!portFits || !probe.appliesTo(subjectOf(host, probe, port))) continue;
+        runs.push(runServiceProbe(host, probe, port));
+      }
+    }
+    await Promise.all(runs);
+  };
+
+  const subjectOf = (host: HostState, probe: ServiceProbe, port: number) => ({
+    address: host.address,
+    port,
+    transport: probe.transport,
+    hostFields: host.fields,
+    serviceFields: serviceFields(host, probe.transport, port),
+  });
+
+  const scanTcpPorts = async (host: HostState, ports: readonly number[]) => {
+    await Promise.all(
+      ports
+        .filter((port) => !host.scannedTcp.has(port) && !neverTcp.has(port))
+        .map((port) => {
+          host.scannedTcp.add(port);
+          return sockets(async () => {
+            if (signal.aborted) return;
+            const result = await net.connectTcp(host.address, port, { timeoutMs: config.connectTimeoutMs, signal });
+            if (!result.ok) return;
+            result.conn.close();
+            host.openTcp.add(port);
+            emit({ type: 'service-found', address: host.address, service: { transport: 'tcp', port, name: portName(port) } });
+          });
+        }),
+    );
+  };
+
+  /** The services of a host as the latest evidence names them. */
+  const describeServices = (host: HostState): Service[] => {
+    const services: Service[] = [...host.openTcp].sort((a, b) => a - b).map((port) => {
+      const known = host.protocols.get(portKey('tcp', port));
+      const fields = serviceFields(host, 'tcp', port);
+      const upnp = fields.has('upnp.deviceType');
+      const protocol = known?.protocol ?? (upnp ? 'upnp' : portName(port));
+      // UPnP servers announce themselves in the SSDP SERVER header, not on their port.
+      const matchFields = upnp ? withFields(fields, Object.fromEntries([['ssdp.server', firstValue(host.fields, 'ssdp.server') ?? '']])) : fields;
+      const identity = identifyService(pack.services, protocol, matchFields);
+      const banner = known?.bannerField !== undefined ? firstValue(fields, known.bannerField) : upnp ? firstValue(host.fields, 'ssdp.server') : undefined;
+      return {
+        transport: 'tcp',
+        port,
+        name: protocol,
+        ...(identity?.product !== undefined && { product: identity.product }),
+        ...(identity?.version !== undefined && { version: identity.version }),
+        ...(identity?.cpe !== undefined && { cpe: identity.cpe }),
+        ...(banner !== undefined && { banner }),
+      };
+    });
+    for (const [key, known] of host.protocols) {
+      if (!key.startsWith('udp/')) continue;
+      const port = Number(key.slice(4));
+      const fields = serviceFields(host, 'udp', port);
+      const identity = identifyService(pack.services, known.protocol, fields);
+      const banner = known.bannerField !== undefined ? firstValue(fields, known.bannerField) : undefined;
+      services.push({
+        transport: 'udp',
+        port,
+        name: known.protocol,
+        ...(identity?.product !== undefined && { product: identity.product }),
+        ...(identity?.version !== undefined && { version: identity.version }),
+        ...(identity?.cpe !== undefined && { cpe: identity.cpe }),
+        ...(banner !== undefined && { banner }),
+      });
+    }
+    return services;
+  };
+
+  const describeHost = (host: HostState): Host => {
+    const vendor = host.mac ? deps.macVendor(host.mac) : undefined;
+    const randomised = host.mac ? isLocallyAdministered(host.mac) : undefined;
+    const fields = vendor ? withFields(host.fields, { 'mac.vendor': vendor }) : host.fields;
+    const names = [
+      ...(host.fields.get('mdns.hostname') ?? []).map((name) => name.replace(/\.local\.?$/, '')),
+      ...(host.fields.get('upnp.friendlyName') ?? []),
+      ...(host.fields.get('mdns.instance') ?? []),
+      ...(host.fields.get('snmp.sysName') ?? []),
+    ];
+    return {
+      id: host.mac && !randomised ? `mac:${host.mac}` : `ip:${host.address}`,
+      addresses: [host.address],
+      ...(host.mac !== undefined && { mac: host.mac, macRandomised: randomised ?? false }),
+      ...(vendor !== undefined && { vendor }),
+      names: [...new Set(names)].filter((name) => name.length > 0),
+      identity: identifyDevice(pack, fields, vendor),
+    };
+  };
+
+  const tryCredentials = async (host: HostState, identity: Host['identity']) => {
+    const matched = new Set(identity.signals.map((s) => s.source));
+    await Promise.all(
+      [...host.protocols].map(async ([key, { protocol }]) => {
+        const [transport, portText] = key.split('/') as [Transport, string];
+        const port = Number(portText);
+        const driver = deps.drivers.find((d) => d.protocol === protocol);
+        if (!driver) return;
+        const fields = serviceFields(host, transport, port);
+        const plan = planCredentialAttempts(pack.credentials, protocol, matched, fields, config.attemptsPerService).filter((a) => driver.strategies.includes(a.set.strategy));
+        const first = plan[0];
+        if (!first) return;
+        const context = (params: Record<string, string> = {}) => ({
+          subject: { address: host.address, port, transport, hostFields: host.fields, serviceFields: fields },
+          net,
+          signal,
+          timeoutMs: config.readTimeoutMs,
+          params,
+        });
+        const base = { 'cred.protocol': protocol };
+        const requirement = await driver.requiresLogin(context(first.set.params));
+        if (requirement.kind === 'no-login') {
+          // No login asked is a different finding, never a credential hit; generic guesses prove nothing here.
+          if ('fingerprints' in first.set.appliesTo) record(host, `creds/${protocol}`, { kind: 'observation', fields: { ...base, 'cred.login-required': 'no', 'cred.evidence': requirement.detail } }, port, transport);
+          return;
+        }
+        if (requirement.kind !== 'login-required') return;
+        for (const [index, attempt] of plan.entries()) {
+          if (signal.aborted) return;
+          if (index > 0) await clock.sleep(config.attemptSpacingMs, signal);
+          const outcome = await driver.attempt(context(attempt.set.params), { username: attempt.username, password: attempt.password });
+          if (outcome.kind === 'rejected') continue;
+          if (outcome.kind === 'success') {
+            record(host, `creds/${protocol}`, {
+              kind: 'observation',
+              fields: { ...base, 'cred.result': 'accepted', 'cred.signature': attempt.set.id, 'cred.check': attempt.set.check, 'cred.username': attempt.username, 'cred.evidence': outcome.evidence },
+            }, port, transport);
+          } else {
+            emit({ type: 'warning', message: `${host.address}:${port} ${protocol}: stopped trying logins (${outcome.reason})` });
+          }
+          return;
+        }
+      }),
+    );
+  };
+
+  const pipeline = async (host: HostState) => {
+    await scanTcpPorts(host, scanPorts);
+    await discoveryDone.promise;
+    // Ports learned from discovery (UPnP description, mDNS SRV) are scanned too.
+    const learned = host.observations.filter((o) => o.port !== undefined && (o.transport ?? 'tcp') === 'tcp' && o.port > 0).map((o) => o.port as number);
+    await scanTcpPorts(host, [...new Set(learned)]);
+    if (signal.aborted) return;
+    await runProbesOfCategory(host, 'version');
+    await runProbesOfCategory(host, 'safe');
+    for (const key of [...host.protocols.keys()]) if (key.startsWith('tcp/')) host.openTcp.add(Number(key.slice(4)));
+    let described = describeHost(host);
+    if (config.checkCredentials && !signal.aborted) {
+      await tryCredentials(host, described.identity);
+      described = describeHost(host);
+    }
+    const services = describeServices(host);
+    for (const service of services) emit({ type: 'service-found', address: host.address, service });
+    emit({ type: 'host-identified', address: host.address, host: described });
+    for (const finding of judgeHost({ address: host.address, observations: host.observations, services, identity: described.identity }, pack)) {
+      emit({ type: 'finding', address: host.address, finding });
+    }
+    progress.identify.done++;
+    emit({ type: 'progress', phase: 'identify', ...progress.identify });
+  };
+
+  const foundHost = (address: string, via: 'mdns' | 'ssdp' | 'tcp' | 'neighbour'): HostState | undefined => {
+    if (!inScope.has(address)) return undefined;
+    const existing = hosts.get(address);
+    if (existing) return existing;
+    const host: HostState = { address, observations: [], fields: emptyFields(), openTcp: new Set(), scannedTcp: new Set(), protocols: new Map() };
+    hosts.set(address, host);
+    emit({ type: 'host-found', address, via });
+    progress.identify.total++;
+    emit({ type: 'progress', phase: 'identify', ...progress.identify });
+    hostTasks.push(pipeline(host));
+    return host;
+  };
+
+  const runDiscoveryProbe = async (probe: DiscoveryProbe) => {
+    const started = Date.now();
+    let status: ProbeStatus = 'unknown-error';
+    let detail: string | undefined;
+    try {
+      for await (const output of probe.run({ net, signal, windowMs: config.discoveryWindowMs, inScope: (address) => inScope.has(address) })) {
+        if (output.kind === 'status') {
+          status = output.status;
+          detail = output.detail;
+          continue;
+        }
+        const host = output.address === undefined ? undefined : foundHost(output.address, probe.id === 'mdns' ? 'mdns' : 'ssdp');
+        if (host) record(host, probe.id, output);
+      }
+    } catch (error) {
+      detail = error instanceof Error ? error.message : String(error);
+    }
+    emit({ type: 'probe-finished', probe: probe.id, address: '*', status, durationMs: Date.now() - started, ...(detail !== undefined && { detail }) });
+  };
+
+  const sweep = async () => {
+    const total = config.targets.addresses.length;
+    let done = 0;
+    await Promise.all(
+      config.targets.addresses.map(async (address) => {
+        const found = new AbortController();
+        const onAbort = () => found.abort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        await Promise.all(
+          LIVENESS_PORTS.filter((port) => !neverTcp.has(port)).map((port) =>
+            sockets(async () => {
+              if (found.signal.aborted) return;
+              const result = await net.connectTcp(address, port, { timeoutMs: config.connectTimeoutMs, signal: found.signal });
+              // A refused connection is a live host too.
+              if (result.ok || result.status === 'connection-refused') {
+                if (result.ok) result.conn.close();
+                found.abort();
+                foundHost(address, 'tcp');
+              }
+            }),
+          ),
+        );
+        signal.removeEventListener('abort', onAbort);
+        emit({ type: 'progress', phase: 'discover', done: ++done, total });
+      }),
+    );
+  };
+
+  const discoveryProbes = deps.probes.filter((p): p is DiscoveryProbe => p.kind === 'discovery');
+  await Promise.all([sweep(), ...discoveryProbes.map(runDiscoveryProbe)]);
+  // The kernel has resolved every live neighbour by now: its table gives MACs, and hosts that
+  // answered ARP but no port.
+  for (const entry of await net.neighbours()) {
+    const mac = normaliseMac(entry.mac);
+    if (!mac) continue;
+    const host = foundHost(entry.address, 'neighbour');
+    if (host) {
+      host.mac = mac;
+      host.fields = withFields(host.fields, { 'mac.address': mac });
+    }
+  }
+  discoveryDone.resolve();
+  // Host pipelines may start more hosts while running; wait until none is left.
+  for (let settled = 0; settled < hostTasks.length; ) {
+    const batch = hostTasks.slice(settled);
+    settled = hostTasks.length;
+    await Promise.all(batch);
+  }
+  emit({ type: 'run-finished', status: signal.aborted ? 'interrupted' : 'completed', finishedAt: clock.now().toISOString() });
+}

@@ -1,0 +1,46 @@
+// A simulated lab device: its place on the virtual LAN, who it pretends to be, what a correct
+// scanner must report about it (the lab's ground truth), and how to start its servers.
+import type { Severity, Transport } from '../core/model.js';
+
+export interface ExpectedFinding {
+  /** A check id of signatures/practices. */
+  check: string;
+  port: number;
+  transport: Transport;
+  severity: Severity;
+}
+
+export interface DeviceTruth {
+  vendor: string;
+  model: string;
+  type: string;
+  firmware?: string;
+}
+
+export interface LabDeviceSpec {
+  /** Short kebab-case id; the namespace is `iotlab-<id>`. */
+  id: string;
+  ipv4: string;
+  mac: string;
+  hostname: string;
+  truth: DeviceTruth;
+  /** Every finding above info a correct scanner reports with --check-credentials. */
+  expectedFindings: ExpectedFinding[];
+  /** Checks that must NOT be reported for this device (negative cases). */
+  mustNotReport?: string[];
+}
+
+export interface RunningDevice {
+  stop(): Promise<void>;
+}
+
+/** Counts login attempts a device receives, so tests can assert that credential budgets hold. */
+export interface AttemptCounter {
+  record(service: string): void;
+}
+
+export interface LabDevice {
+  spec: LabDeviceSpec;
+  /** Starts every server of the device inside its own namespace (the process already runs there). */
+  start(context: { attempts: AttemptCounter }): Promise<RunningDevice>;
+}

@@ -1,0 +1,189 @@
+// The shape of every file in signatures/: knowledge as validated, versioned data.
+import { z } from 'zod';
+import { SEVERITIES } from '../core/model.js';
+import type { MatcherSpec } from '../core/match.js';
+
+export const SCHEMA_VERSION = 1;
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'ids are kebab-case');
+const references = z.array(z.string().min(3)).min(1, 'every entry needs a source');
+const severity = z.enum(SEVERITIES);
+
+const condition = z
+  .object({
+    field: z.string().min(1),
+    equals: z.string().optional(),
+    glob: z.string().optional(),
+    regex: z.string().optional(),
+    word: z.string().optional(),
+    caseSensitive: z.boolean().optional(),
+  })
+  .strict()
+  .refine((c) => [c.equals, c.glob, c.regex, c.word].filter((v) => v !== undefined).length === 1, {
+    message: 'a condition needs exactly one of equals, glob, regex, word',
+  });
+
+
+export const matcherSchema: z.ZodType<MatcherSpec> = z.lazy(() =>
+  z.union([
+    condition,
+    z.object({ all: z.array(matcherSchema).min(1) }).strict(),
+    z.object({ any: z.array(matcherSchema).min(1) }).strict(),
+    z.object({ not: matcherSchema }).strict(),
+  ]),
+);
+
+/** Takes a field's value, or the named group `v` of a regex over it. */
+const extractor = z
+  .object({ field: z.string().min(1), regex: z.string().optional() })
+  .strict();
+export type ExtractorSpec = z.infer<typeof extractor>;
+
+const exampleFields = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
+
+export const DEVICE_TYPES = [
+  'camera', 'doorbell', 'router', 'mesh', 'nas', 'printer', 'tv', 'media-player', 'speaker',
+  'voice-assistant', 'hub', 'bridge', 'plug', 'bulb', 'console', 'baby-monitor', 'thermostat',
+  'phone', 'computer', 'server', 'appliance', 'sensor', 'other',
+] as const;
+
+export const fingerprintSchema = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    id,
+    references,
+    match: matcherSchema,
+    extract: z.object({ model: extractor.optional(), firmware: extractor.optional() }).strict().optional(),
+    identity: z
+      .object({
+        vendor: z.string().min(1),
+        model: z.string().optional(),
+        type: z.enum(DEVICE_TYPES),
+        /** May use {model} and {firmware} placeholders. */
+        cpe: z.string().optional(),
+      })
+      .strict(),
+    examples: z
+      .array(
+        z
+          .object({
+            fields: exampleFields,
+            expect: z.object({ matches: z.boolean(), model: z.string().optional(), firmware: z.string().optional() }).strict(),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+export type FingerprintSpec = z.infer<typeof fingerprintSchema>;
+
+export const serviceRuleSchema = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    id,
+    references,
+    protocol: z.string().min(1),
+    match: matcherSchema,
+    extract: z.object({ version: extractor.optional() }).strict().optional(),
+    /** `product` is the key version rules use; `cpe` may use {version}. */
+    service: z.object({ product: z.string().min(1), cpe: z.string().optional() }).strict(),
+    examples: z
+      .array(
+        z
+          .object({
+            fields: exampleFields,
+            expect: z.object({ matches: z.boolean(), version: z.string().optional() }).strict(),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+export type ServiceRuleSpec = z.infer<typeof serviceRuleSchema>;
+
+export const CREDENTIAL_STRATEGIES = ['basic-auth', 'telnet-prompt'] as const;
+
+export const credentialSetSchema = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    id,
+    references,
+    protocol: z.enum(['telnet', 'ssh', 'http', 'ftp', 'mqtt', 'rtsp', 'snmp']),
+    strategy: z.enum(CREDENTIAL_STRATEGIES),
+    params: z.record(z.string(), z.string()).optional(),
+    /** Which devices the pairs are published for: a fingerprint id, or `generic` for the short common list. */
+    appliesTo: z.union([z.object({ fingerprints: z.array(id).min(1) }).strict(), z.object({ generic: z.literal(true) }).strict()]),
+    /** The check a success proves: a vendor default, or a guessable non-vendor pair. */
+    check: z.enum(['default-cred-accepted', 'weak-guessable-cred']),
+    pairs: z
+      .array(z.object({ username: z.string(), password: z.string(), source: z.string().min(3) }).strict())
+      .min(1),
+  })
+  .strict();
+export type CredentialSetSpec = z.infer<typeof credentialSetSchema>;
+
+const vulnerability = z
+  .object({
+    id: z.string().min(1),
+    /** Affected when introduced <= version < fixed (or <= lastAffected). Missing bound = open. */
+    introduced: z.string().optional(),
+    fixed: z.string().optional(),
+    lastAffected: z.string().optional(),
+    cves: z.array(z.string().regex(/^CVE-\d{4}-\d{4,}$/)).min(1),
+    severity,
+    knownExploited: z.boolean().optional(),
+    summary: z.string().min(1),
+    references,
+  })
+  .strict()
+  .refine((v) => v.fixed !== undefined || v.lastAffected !== undefined, { message: 'a vulnerability needs fixed or lastAffected' });
+
+export const versionRuleSchema = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    id,
+    /** The service product name this applies to (as a service rule names it). */
+    product: z.string().min(1),
+    references,
+    vulnerabilities: z.array(vulnerability),
+    eol: z
+      .object({ before: z.string().min(1), reason: z.string().min(1), references })
+      .strict()
+      .optional(),
+    examples: z.array(z.object({ version: z.string(), expect: z.object({ vulnerabilities: z.array(z.string()), eol: z.boolean() }).strict() }).strict()).min(1),
+  })
+  .strict();
+export type VersionRuleSpec = z.infer<typeof versionRuleSchema>;
+
+export const practiceSchema = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    id,
+    title: z.string().min(1),
+    severity,
+    is3c: z.enum(['Privacy & Exposure', 'Update', 'Non-technical', 'Operation/Community', 'Privacy & Exposure + Operation/Community', 'Privacy & Exposure + Update', 'Update + Non-technical']),
+    en303645: z.array(z.string()).min(1),
+    owasp: z.array(z.string()),
+    /** Informational rows (roll-ups) and checks needing a vantage point outside the home. */
+    kind: z.enum(['check', 'informational', 'advice']),
+    why: z.string().min(1),
+    remedy: z.string().min(1),
+    references,
+  })
+  .strict();
+export type PracticeSpec = z.infer<typeof practiceSchema>;
+
+export const neverProbeSchema = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    ports: z.array(z.object({ port: z.number().int().min(1).max(65535), transport: z.enum(['tcp', 'udp']), reason: z.string().min(1), references }).strict()),
+  })
+  .strict();
+
+export const packSchema = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    packVersion: z.string().regex(/^\d{4}\.\d{2}\.\d{2}(\.\d+)?$/, 'packVersion is CalVer YYYY.MM.DD'),
+    sources: z.array(z.object({ id: z.string(), title: z.string(), url: z.string().optional(), licence: z.string() }).strict()).min(1),
+  })
+  .strict();
