@@ -1,0 +1,203 @@
+// An Axis M1011 network camera with its factory login root/pass still set: a Boa web server that
+// asks for HTTP Basic authentication, an RTSP server that asks for it too, and mDNS adverts whose
+// TXT records give away the MAC address, model and firmware.
+//
+// root/pass: Axis manuals of that era state that every Axis product ships with administrator
+// root and password pass (e.g. AXIS 2120 User's Manual, "System Security",
+// https://www.manualsdir.com/manuals/37853/axis-communications-2120.html?page=30).
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import type { AttemptCounter, LabDevice, RunningDevice } from '../device.js';
+import { startMdnsResponder } from '../protocols/mdns.js';
+
+const IPV4 = '192.168.77.20';
+const REALM = 'AXIS_00408C1A2B3C';
+const DEFAULT_AUTHORIZATION = `Basic ${Buffer.from('root:pass').toString('base64')}`;
+const MAX_RTSP_REQUEST_BYTES = 8192;
+const IDLE_TIMEOUT_MS = 30_000;
+
+const UNAUTHORIZED_PAGE =
+  '<HTML><HEAD><TITLE>401 Unauthorized</TITLE></HEAD>\n<BODY><H1>401 Unauthorized</H1>\n' +
+  'Your client does not have permission to get URL from this server.\n</BODY></HTML>\n';
+
+const HOME_PAGE =
+  '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>AXIS M1011 Network Camera</title></head>\n' +
+  '<body><h1>AXIS M1011 Network Camera</h1><p><a href="/view/index.shtml">Live View</a> | ' +
+  '<a href="/admin/admin.shtml">Setup</a></p><img src="/mjpg/video.mjpg" alt="Live view"></body></html>\n';
+
+function handleHttp(request: IncomingMessage, response: ServerResponse, attempts: AttemptCounter): void {
+  response.setHeader('Server', 'Boa/0.94.14rc21');
+  const path = (request.url ?? '/').split('?')[0];
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.writeHead(501, { 'Content-Type': 'text/html' }).end();
+    return;
+  }
+  if (path !== '/' && path !== '/view/index.shtml') {
+    response.writeHead(404, { 'Content-Type': 'text/html' });
+    response.end('<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD><BODY><H1>404 Not Found</H1></BODY></HTML>\n');
+    return;
+  }
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) attempts.record('http');
+  if (authorization !== DEFAULT_AUTHORIZATION) {
+    response.writeHead(401, {
+      'WWW-Authenticate': `Basic realm="${REALM}"`,
+      'Content-Type': 'text/html',
+    });
+    response.end(UNAUTHORIZED_PAGE);
+    return;
+  }
+  response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+  response.end(HOME_PAGE);
+}
+
+interface RtspRequest {
+  method: string;
+  url: string;
+  headers: Map<string, string>;
+}
+
+/** Splits one complete RTSP request off the buffer; undefined while it is incomplete. */
+function takeRtspRequest(buffer: Buffer): { request: RtspRequest; rest: Buffer } | 'malformed' | undefined {
+  const headerEnd = buffer.indexOf('\r\n\r\n');
+  if (headerEnd < 0) return undefined;
+  const lines = buffer.toString('latin1', 0, headerEnd).split('\r\n');
+  const [method, url, version] = (lines[0] ?? '').split(' ');
+  if (!method || !url || version !== 'RTSP/1.0') return 'malformed';
+  const headers = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  const bodyLength = Number.parseInt(headers.get('content-length') ?? '0', 10) || 0;
+  const total = headerEnd + 4 + bodyLength;
+  if (total > MAX_RTSP_REQUEST_BYTES) return 'malformed';
+  if (buffer.length < total) return undefined;
+  return { request: { method, url, headers }, rest: buffer.subarray(total) };
+}
+
+function describeSdp(url: string): string {
+  return [
+    'v=0',
+    `o=- 1234567890 1 IN IP4 ${IPV4}`,
+    's=Media Presentation',
+    'e=NONE',
+    'c=IN IP4 0.0.0.0',
+    't=0 0',
+    'm=video 0 RTP/AVP 96',
+    'a=rtpmap:96 H264/90000',
+    `a=control:${url}/trackID=1`,
+    '',
+  ].join('\r\n');
+}
+
+function rtspResponse(cseq: string, status: string, headers: string[], body = ''): string {
+  const lines = [`RTSP/1.0 ${status}`, `CSeq: ${cseq}`, 'Server: GStreamer RTSP server', ...headers];
+  if (body) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+function answerRtsp(request: RtspRequest, attempts: AttemptCounter): string {
+  const cseq = (request.headers.get('cseq') ?? '0').replace(/[^0-9]/g, '').slice(0, 10) || '0';
+  if (request.method === 'OPTIONS') {
+    return rtspResponse(cseq, '200 OK', ['Public: OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER']);
+  }
+  const authorization = request.headers.get('authorization');
+  if (authorization !== undefined) attempts.record('rtsp');
+  if (authorization !== DEFAULT_AUTHORIZATION) {
+    return rtspResponse(cseq, '401 Unauthorized', [`WWW-Authenticate: Basic realm="${REALM}"`]);
+  }
+  if (request.method === 'DESCRIBE') {
+    const base = request.url.replace(/[^\x21-\x7e]/g, '').slice(0, 512);
+    return rtspResponse(
+      cseq,
+      '200 OK',
+      ['Content-Type: application/sdp', `Content-Base: ${base}/`],
+      describeSdp(base),
+    );
+  }
+  // The lab never streams: anything past DESCRIBE stops here.
+  return rtspResponse(cseq, '455 Method Not Valid in This State', []);
+}
+
+function handleRtsp(socket: Socket, attempts: AttemptCounter): void {
+  let buffer: Buffer = Buffer.alloc(0);
+  socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
+  socket.on('error', () => {});
+  socket.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    for (;;) {
+      const taken = takeRtspRequest(buffer);
+      if (taken === undefined) {
+        if (buffer.length > MAX_RTSP_REQUEST_BYTES) socket.destroy();
+        return;
+      }
+      if (taken === 'malformed') {
+        socket.end('RTSP/1.0 400 Bad Request\r\nServer: GStreamer RTSP server\r\n\r\n');
+        return;
+      }
+      buffer = taken.rest;
+      socket.write(answerRtsp(taken.request, attempts));
+    }
+  });
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, IPV4, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+export const device: LabDevice = {
+  spec: {
+    id: 'camera',
+    ipv4: IPV4,
+    mac: '00:40:8c:1a:2b:3c',
+    hostname: 'axis-00408c1a2b3c',
+    truth: { vendor: 'Axis', model: 'M1011', type: 'camera', firmware: '5.20.1' },
+    expectedFindings: [
+      { check: 'default-cred-accepted', port: 80, transport: 'tcp', severity: 'critical' },
+      { check: 'cleartext-admin-login', port: 80, transport: 'tcp', severity: 'medium' },
+      { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+    ],
+    mustNotReport: ['rtsp-no-auth', 'no-auth-admin'],
+  },
+
+  async start({ attempts }): Promise<RunningDevice> {
+    const http = createHttpServer((request, response) => handleHttp(request, response, attempts));
+    http.headersTimeout = IDLE_TIMEOUT_MS;
+    http.requestTimeout = IDLE_TIMEOUT_MS;
+    const rtspSockets = new Set<Socket>();
+    const rtsp = createTcpServer((socket) => {
+      rtspSockets.add(socket);
+      socket.on('close', () => rtspSockets.delete(socket));
+      handleRtsp(socket, attempts);
+    });
+    await listen(http, 80);
+    await listen(rtsp, 554);
+    const txt = { macaddress: '00408C1A2B3C', model: 'M1011', fw: '5.20.1' };
+    const mdns = await startMdnsResponder({
+      hostname: 'axis-00408c1a2b3c',
+      ipv4: IPV4,
+      services: [
+        { type: '_http._tcp', instance: 'AXIS M1011 - 00408C1A2B3C', port: 80, txt },
+        { type: '_axis-video._tcp', instance: 'AXIS M1011 - 00408C1A2B3C', port: 80, txt },
+      ],
+    });
+    return {
+      stop: async () => {
+        http.closeAllConnections();
+        for (const socket of rtspSockets) socket.destroy();
+        await Promise.all([close(http), close(rtsp), mdns.stop()]);
+      },
+    };
+  },
+};

@@ -1,0 +1,125 @@
+// A Synology DiskStation DS218j on DSM 6.2: anonymous FTP left on, SNMP with the `public`
+// community, and the mDNS records DSM advertises (its model, serial and MAC in the TXT of
+// _http._tcp). The web UI on 5000 is advertised but switched off, so that port is closed.
+import * as net from 'node:net';
+import type { LabDevice } from '../device.js';
+import { startFtpServer } from '../protocols/ftp.js';
+import { startMdnsResponder } from '../protocols/mdns.js';
+import { startSnmpAgent } from '../protocols/snmp.js';
+
+const IPV4 = '192.168.77.30';
+const MAC = '00:11:32:ab:cd:ef';
+const HOSTNAME = 'DiskStation';
+
+/** Shares a DSM box shows an anonymous FTP user: names only, nothing is served. */
+const FTP_LISTING = [
+  'drwxrwxrwx    1 root     root          4096 Mar 14  2023 homes',
+  'drwxrwxrwx    1 root     root          4096 Jan  2 18:41 photo',
+  'drwxrwxrwx    1 root     root          4096 Nov 30 09:12 public',
+  'drwxrwxrwx    1 root     root          4096 Oct  5  2022 video',
+];
+
+export const device: LabDevice = {
+  spec: {
+    id: 'nas',
+    ipv4: IPV4,
+    mac: MAC,
+    hostname: HOSTNAME,
+    truth: { vendor: 'Synology', model: 'DS218j', type: 'nas', firmware: 'DSM 6.2-25426' },
+    expectedFindings: [
+      { check: 'ftp-anonymous', port: 21, transport: 'tcp', severity: 'high' },
+      { check: 'snmp-default-community', port: 161, transport: 'udp', severity: 'medium' },
+      { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+    ],
+  },
+
+  async start({ attempts }) {
+    const running: { stop(): Promise<void> }[] = [];
+    const stop = async (): Promise<void> => {
+      for (const server of running.splice(0).reverse()) await server.stop();
+    };
+    try {
+      running.push(
+        await startFtpServer({
+          host: IPV4,
+          port: 21,
+          greeting: 'DiskStation FTP server ready.',
+          acceptLogin: (user) => user === 'anonymous',
+          listing: FTP_LISTING,
+          onLoginAttempt: () => attempts.record('ftp'),
+        }),
+      );
+      running.push(
+        await startSnmpAgent({
+          host: IPV4,
+          port: 161,
+          communities: ['public'],
+          withUptime: true,
+          onLoginAttempt: () => attempts.record('snmp'),
+          scalars: [
+            {
+              oid: '1.3.6.1.2.1.1.1.0',
+              value: {
+                type: 'string',
+                value:
+                  'Linux DiskStation 3.10.105 #25426 SMP Wed Jul 8 03:24:21 CST 2020 armv7l GNU/Linux synology_armada38x_ds218j',
+              },
+            },
+            { oid: '1.3.6.1.2.1.1.2.0', value: { type: 'oid', value: '1.3.6.1.4.1.8072.3.2.10' } },
+            { oid: '1.3.6.1.2.1.1.4.0', value: { type: 'string', value: 'admin@example.com' } },
+            { oid: '1.3.6.1.2.1.1.5.0', value: { type: 'string', value: HOSTNAME } },
+            { oid: '1.3.6.1.2.1.1.6.0', value: { type: 'string', value: 'Home office' } },
+            // SYNOLOGY-SYSTEM-MIB: modelName and version under 1.3.6.1.4.1.6574.1.5.
+            { oid: '1.3.6.1.4.1.6574.1.5.1.0', value: { type: 'string', value: 'DS218j' } },
+            { oid: '1.3.6.1.4.1.6574.1.5.3.0', value: { type: 'string', value: 'DSM 6.2-25426' } },
+          ],
+        }),
+      );
+      running.push(await startOpenPortWithoutService(IPV4, 445));
+      running.push(
+        await startMdnsResponder({
+          hostname: HOSTNAME,
+          ipv4: IPV4,
+          services: [
+            { type: '_smb._tcp', instance: HOSTNAME, port: 445, txt: {} },
+            { type: '_device-info._tcp', instance: HOSTNAME, port: 0, txt: { model: 'Xserve' } },
+            {
+              type: '_http._tcp',
+              instance: HOSTNAME,
+              port: 5000,
+              txt: {
+                vendor: 'Synology',
+                model: 'DS218j',
+                serial: '1930PDN123456',
+                version_major: '6',
+                version_minor: '2',
+                version_build: '25426',
+                mac_address: MAC,
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    return { stop };
+  },
+};
+
+/**
+ * SMB on 445: the port is open (a scanner sees the service is there) but there is no SMB
+ * implementation behind it; every connection is accepted and closed at once.
+ */
+async function startOpenPortWithoutService(host: string, port: number): Promise<{ stop(): Promise<void> }> {
+  const server = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return { stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}

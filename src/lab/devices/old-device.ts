@@ -1,0 +1,106 @@
+// A Ubiquiti airCam left on firmware 1.1.5: Dropbear 2014.63 on SSH (a version with published
+// vulnerabilities) and the admin login served over plain HTTP by lighttpd. No mDNS.
+import * as http from 'node:http';
+import type { LabDevice } from '../device.js';
+import { startSshServer } from '../protocols/ssh.js';
+
+const IPV4 = '192.168.77.70';
+const MAX_LOGIN_BODY_BYTES = 4096;
+
+function loginPage(message: string): string {
+  return `<!DOCTYPE html>
+<html>
+<head><meta charset="utf-8"><title>airCam</title></head>
+<body>
+<form method="post" action="/login.cgi">
+${message === '' ? '' : `<p class="error">${message}</p>\n`}<label>Username <input type="text" name="username"></label>
+<label>Password <input type="password" name="password"></label>
+<input type="submit" value="Login">
+</form>
+</body>
+</html>
+`;
+}
+
+export const device: LabDevice = {
+  spec: {
+    id: 'old-device',
+    ipv4: IPV4,
+    mac: '04:18:d6:0a:0b:0c',
+    hostname: 'AirCam',
+    truth: { vendor: 'Ubiquiti', model: 'airCam', type: 'camera', firmware: '1.1.5' },
+    expectedFindings: [
+      { check: 'known-vulnerable-version', port: 22, transport: 'tcp', severity: 'high' },
+      { check: 'cleartext-admin-login', port: 80, transport: 'tcp', severity: 'medium' },
+    ],
+  },
+
+  async start({ attempts }) {
+    const running: { stop(): Promise<void> }[] = [];
+    const stop = async (): Promise<void> => {
+      for (const server of running.splice(0).reverse()) await server.stop();
+    };
+    try {
+      running.push(
+        await startSshServer({
+          host: IPV4,
+          port: 22,
+          ident: 'dropbear_2014.63',
+          authMethods: ['password'],
+          onLoginAttempt: () => attempts.record('ssh'),
+        }),
+      );
+      running.push(await startLoginPage(IPV4, 80, () => attempts.record('http')));
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    return { stop };
+  },
+};
+
+/** The admin login over plain HTTP: every POST is a failed login, nothing else is served. */
+async function startLoginPage(host: string, port: number, onLoginAttempt: () => void): Promise<{ stop(): Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    response.setHeader('Server', 'lighttpd/1.4.31');
+    const path = (request.url ?? '/').split('?')[0];
+    const isLoginPath = path === '/' || path === '/login.cgi';
+    if (!isLoginPath) {
+      response.writeHead(404, { 'Content-Type': 'text/html' }).end('<html><body>404 - Not Found</body></html>');
+    } else if (request.method === 'GET' || request.method === 'HEAD') {
+      const page = loginPage('');
+      response.writeHead(200, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(page) });
+      response.end(request.method === 'HEAD' ? undefined : page);
+    } else if (request.method === 'POST' && path === '/login.cgi') {
+      let received = 0;
+      request.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > MAX_LOGIN_BODY_BYTES && !response.headersSent) response.writeHead(413).end(() => request.destroy());
+      });
+      request.on('end', () => {
+        if (response.headersSent) return;
+        onLoginAttempt();
+        response.writeHead(200, { 'Content-Type': 'text/html' }).end(loginPage('Invalid credentials.'));
+      });
+    } else {
+      response.writeHead(405, { Allow: 'GET, HEAD, POST' }).end();
+    }
+  });
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  server.maxConnections = 32;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

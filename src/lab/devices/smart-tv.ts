@@ -1,0 +1,195 @@
+// A Sony BRAVIA Google TV: Chromecast built in (mDNS _googlecast._tcp with its full TXT, the
+// eureka_info endpoint on 8008, the TLS cast channel on 8009) and a UPnP MediaRenderer whose
+// description on 52323 tells anyone on the LAN its model, serial and name.
+import * as http from 'node:http';
+import * as net from 'node:net';
+import type { LabDevice } from '../device.js';
+import { startMdnsResponder } from '../protocols/mdns.js';
+import { startSsdpResponder } from '../protocols/ssdp.js';
+
+const IPV4 = '192.168.77.60';
+const HOSTNAME = 'BRAVIA-4K-GB';
+const CAST_ID = '8e1c2a9b0f6d4c1e9a7b3c5d2e4f6a8b';
+const FRIENDLY_NAME = "Anna's TV";
+const UPNP_PORT = 52323;
+const UPNP_SERVER = 'Linux/4.9 UPnP/1.0 Sony-BRAVIA/1.0';
+const DEVICE_UUID = 'uuid:00000000-0000-1010-8000-fcf152aabbcc';
+
+const MEDIA_RENDERER_DESCRIPTION = `<?xml version="1.0" encoding="UTF-8"?>
+<root xmlns="urn:schemas-upnp-org:device-1-0">
+  <specVersion><major>1</major><minor>0</minor></specVersion>
+  <device>
+    <deviceType>urn:schemas-upnp-org:device:MediaRenderer:1</deviceType>
+    <friendlyName>Anna&apos;s TV</friendlyName>
+    <manufacturer>Sony Corporation</manufacturer>
+    <manufacturerURL>http://www.sony.net/</manufacturerURL>
+    <modelDescription>BRAVIA</modelDescription>
+    <modelName>KD-55X85J</modelName>
+    <modelNumber>KD-55X85J</modelNumber>
+    <serialNumber>4012345</serialNumber>
+    <UDN>${DEVICE_UUID}</UDN>
+    <serviceList>
+      <service>
+        <serviceType>urn:schemas-upnp-org:service:RenderingControl:1</serviceType>
+        <serviceId>urn:upnp-org:serviceId:RenderingControl</serviceId>
+        <SCPDURL>/RenderingControlSCPD.xml</SCPDURL>
+        <controlURL>/upnp/control/RenderingControl</controlURL>
+        <eventSubURL>/upnp/event/RenderingControl</eventSubURL>
+      </service>
+      <service>
+        <serviceType>urn:schemas-upnp-org:service:ConnectionManager:1</serviceType>
+        <serviceId>urn:upnp-org:serviceId:ConnectionManager</serviceId>
+        <SCPDURL>/ConnectionManagerSCPD.xml</SCPDURL>
+        <controlURL>/upnp/control/ConnectionManager</controlURL>
+        <eventSubURL>/upnp/event/ConnectionManager</eventSubURL>
+      </service>
+      <service>
+        <serviceType>urn:schemas-upnp-org:service:AVTransport:1</serviceType>
+        <serviceId>urn:upnp-org:serviceId:AVTransport</serviceId>
+        <SCPDURL>/AVTransportSCPD.xml</SCPDURL>
+        <controlURL>/upnp/control/AVTransport</controlURL>
+        <eventSubURL>/upnp/event/AVTransport</eventSubURL>
+      </service>
+    </serviceList>
+  </device>
+</root>
+`;
+
+const EUREKA_INFO = JSON.stringify({ name: FRIENDLY_NAME, build_version: '6.7.1' });
+
+export const device: LabDevice = {
+  spec: {
+    id: 'smart-tv',
+    ipv4: IPV4,
+    mac: 'fc:f1:52:aa:bb:cc',
+    hostname: HOSTNAME,
+    truth: { vendor: 'Sony', model: 'KD-55X85J', type: 'tv', firmware: '6.7.1' },
+    expectedFindings: [
+      { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+      { check: 'upnp-description-leak', port: UPNP_PORT, transport: 'tcp', severity: 'low' },
+    ],
+  },
+
+  async start() {
+    const running: { stop(): Promise<void> }[] = [];
+    const stop = async (): Promise<void> => {
+      for (const server of running.splice(0).reverse()) await server.stop();
+    };
+    try {
+      running.push(
+        await startStaticHttpServer(IPV4, UPNP_PORT, UPNP_SERVER, {
+          '/dmr.xml': { contentType: 'text/xml; charset="utf-8"', body: MEDIA_RENDERER_DESCRIPTION },
+        }),
+      );
+      running.push(
+        await startStaticHttpServer(IPV4, 8008, undefined, {
+          '/setup/eureka_info': { contentType: 'application/json', body: EUREKA_INFO },
+        }),
+      );
+      running.push(await startOpenPortWithoutService(IPV4, 8009));
+      running.push(
+        await startSsdpResponder({
+          ipv4: IPV4,
+          server: UPNP_SERVER,
+          location: `http://${IPV4}:${UPNP_PORT}/dmr.xml`,
+          usnBase: DEVICE_UUID,
+          searchTargets: [
+            'upnp:rootdevice',
+            'urn:schemas-upnp-org:device:MediaRenderer:1',
+            'urn:schemas-upnp-org:service:RenderingControl:1',
+            'urn:schemas-upnp-org:service:AVTransport:1',
+          ],
+        }),
+      );
+      running.push(
+        await startMdnsResponder({
+          hostname: HOSTNAME,
+          ipv4: IPV4,
+          services: [
+            {
+              type: '_googlecast._tcp',
+              instance: `${HOSTNAME}-${CAST_ID}`,
+              port: 8009,
+              txt: {
+                id: CAST_ID,
+                cd: '5A1B9C3D7E2F4A6B8C0D1E3F5A7B9C1D',
+                rm: '',
+                ve: '05',
+                md: 'BRAVIA 4K GB',
+                ic: '/setup/icon.png',
+                fn: FRIENDLY_NAME,
+                ca: '264709',
+                st: '0',
+                bs: 'FA8FCA7A1B2C',
+                nf: '1',
+                rs: '',
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    return { stop };
+  },
+};
+
+interface StaticResource {
+  contentType: string;
+  body: string;
+}
+
+/** An HTTP server answering GET/HEAD for a few fixed paths; 404 elsewhere, 405 for other methods. */
+async function startStaticHttpServer(
+  host: string,
+  port: number,
+  serverHeader: string | undefined,
+  resources: Record<string, StaticResource>,
+): Promise<{ stop(): Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    if (serverHeader !== undefined) response.setHeader('Server', serverHeader);
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const resource = Object.hasOwn(resources, path) ? resources[path] : undefined;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { Allow: 'GET, HEAD' }).end();
+    } else if (resource === undefined) {
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found');
+    } else {
+      response.writeHead(200, { 'Content-Type': resource.contentType, 'Content-Length': Buffer.byteLength(resource.body) });
+      response.end(request.method === 'HEAD' ? undefined : resource.body);
+    }
+  });
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  server.maxConnections = 32;
+  await listen(server, port, host);
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * The cast channel on 8009 is TLS with Google's own protocol inside: not implemented here. The
+ * port is open (a scanner sees it) and every connection is accepted and closed at once.
+ */
+async function startOpenPortWithoutService(host: string, port: number): Promise<{ stop(): Promise<void> }> {
+  const server = net.createServer((socket) => socket.destroy());
+  await listen(server, port, host);
+  return { stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,76 @@
+// An MQTT 3.1.1 broker for lab devices, built on aedes. It lets anonymous clients in (the
+// finding the lab exists to show) and holds a few retained topics published at start. Clients may
+// read but not publish: the device never changes state because a client asked it to.
+import * as net from 'node:net';
+import { Aedes } from 'aedes';
+
+export interface MqttBrokerOptions {
+  host: string;
+  port: number;
+  /** Topic → payload, published retained at start. */
+  retained: Record<string, string>;
+  /** Called once per CONNECT, so the lab can count login attempts. */
+  onLoginAttempt?: () => void;
+}
+
+export interface RunningMqttBroker {
+  port: number;
+  stop(): Promise<void>;
+}
+
+const MAX_CONNECTIONS = 32;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export async function startMqttBroker(options: MqttBrokerOptions): Promise<RunningMqttBroker> {
+  const broker = await Aedes.createBroker({
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxClientsIdLength: 64,
+    authenticate: (_client, _username, _password, done) => {
+      options.onLoginAttempt?.();
+      done(null, true);
+    },
+    // The broker's own publishes (the retained topics) bypass this; anything a client sends,
+    // its will included, is refused and the client disconnected.
+    authorizePublish: (_client, _packet, done) => done(new Error('publishing is not allowed')),
+  });
+
+  for (const [topic, payload] of Object.entries(options.retained)) {
+    await new Promise<void>((resolve, reject) =>
+      broker.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: true, dup: false },
+        (error) => (error === undefined || error === null ? resolve() : reject(error)),
+      ),
+    );
+  }
+
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    broker.handle(socket);
+  });
+  server.maxConnections = MAX_CONNECTIONS;
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw error;
+  }
+
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : options.port,
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// End to end: the real CLI scans the virtual home network from the scanner namespace, and every
+// device's declared truth must hold. No mocks: real namespaces, real sockets, real devices.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { severityRank } from '../../src/core/model.js';
+import { checkLabPrerequisites, labDown, labUp } from '../../src/lab/lab.js';
+import { readAttempts } from '../../src/lab/attempts.js';
+import { LAB_DEVICES, LAB_SUBNET, SCANNER_NAMESPACE } from '../../src/lab/registry.js';
+import type { ScanDocument } from '../../src/report/json.js';
+
+const cli = fileURLToPath(new URL('../../bin/iotscan.js', import.meta.url));
+const unavailable = checkLabPrerequisites();
+const ATTEMPTS_PER_SERVICE = 3;
+
+function scanLab(extra: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'ip',
+      ['netns', 'exec', SCANNER_NAMESPACE, process.execPath, cli, 'scan', LAB_SUBNET, '--format', 'json', '--no-history', ...extra],
+      { timeout: 120_000, maxBuffer: 32 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe.skipIf(unavailable !== undefined)('a scan of the virtual home network', () => {
+  let document: ScanDocument;
+
+  beforeAll(async () => {
+    await labUp();
+    const result = await scanLab(['--check-credentials', '--attempts', String(ATTEMPTS_PER_SERVICE)]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    document = JSON.parse(result.stdout) as ScanDocument;
+  }, 180_000);
+
+  afterAll(async () => {
+    await labDown();
+  }, 30_000);
+
+  it('completes and records what it ran with', () => {
+    expect(document.schemaVersion).toBe(1);
+    expect(document.run.status).toBe('completed');
+    expect(document.run.targets).toEqual([LAB_SUBNET]);
+    expect(document.run.signatures.hash).toMatch(/^sha256:/);
+  });
+
+  describe.each(LAB_DEVICES.map((device) => [device.spec.id, device.spec] as const))('%s', (_, spec) => {
+    const host = () => {
+      const found = document.hosts.filter((h) => h.addresses.includes(spec.ipv4));
+      expect(found).toHaveLength(1);
+      return found[0]!;
+    };
+
+    it('is found once, with its MAC and identity', () => {
+      const seen = host();
+      expect(seen.mac).toBe(spec.mac);
+      expect(seen.identity.vendor).toBe(spec.truth.vendor);
+      expect(seen.identity.type).toBe(spec.truth.type);
+      if (spec.truth.model !== undefined && spec.id !== 'hardened') expect(seen.identity.model).toBe(spec.truth.model);
+      if (spec.truth.firmware !== undefined && seen.identity.firmware !== null && spec.id !== 'hardened') expect(seen.identity.firmware).toBe(spec.truth.firmware);
+      expect(seen.identity.signals.length).toBeGreaterThan(0);
+    });
+
+    it('has every declared finding, with its port and severity', () => {
+      const reported = host().findings.map((f) => `${f.check} ${f.transport ?? '?'}/${f.port ?? '?'} ${f.severity}`);
+      for (const expected of spec.expectedFindings) {
+        expect(reported).toContain(`${expected.check} ${expected.transport}/${expected.port} ${expected.severity}`);
+      }
+    });
+
+    it('has no finding above info that its truth does not declare', () => {
+      const declared = new Set(spec.expectedFindings.map((f) => `${f.check} ${f.port}`));
+      const unexpected = host()
+        .findings.filter((f) => severityRank(f.severity) > severityRank('info'))
+        .map((f) => `${f.check} ${f.port ?? '?'}`)
+        .filter((key) => !declared.has(key));
+      expect(unexpected).toEqual([]);
+      for (const check of spec.mustNotReport ?? []) expect(host().findings.map((f) => f.check)).not.toContain(check);
+    });
+
+    it('received no more login attempts per service than the budget', () => {
+      for (const [service, count] of Object.entries(readAttempts(spec.id))) {
+        expect(count, `${spec.id} ${service}`).toBeLessThanOrEqual(ATTEMPTS_PER_SERVICE);
+      }
+    });
+  });
+
+  it('found the lab devices and nothing that is not there', () => {
+    const addresses = document.hosts.flatMap((h) => h.addresses).sort();
+    for (const device of LAB_DEVICES) expect(addresses).toContain(device.spec.ipv4);
+    // The scanner itself is the only other machine on the lab's LAN.
+    expect(addresses.length).toBeLessThanOrEqual(LAB_DEVICES.length + 1);
+  });
+});
