@@ -1,0 +1,161 @@
+// The JSON document of one scan, for researchers and scripts. Its shape is fixed and documented in
+// docs/output.schema.json: every key is always present, a value not known is `null`.
+import type { HostView, ScanState } from '../core/reduce.js';
+import type { Confidence, Finding, RunStatus, Service, Severity, Transport } from '../core/model.js';
+import { SEVERITIES } from '../core/model.js';
+
+/** Bump when the document's shape changes; kept in step with docs/output.schema.json. */
+export const OUTPUT_SCHEMA_VERSION = 1;
+
+export interface ScanDocument {
+  schemaVersion: number;
+  run: {
+    id: string;
+    startedAt: string;
+    finishedAt: string | null;
+    status: RunStatus;
+    targets: string[];
+    profile: string;
+    toolVersion: string;
+    signatures: { schemaVersion: number; packVersion: string; hash: string };
+  };
+  hosts: HostDocument[];
+  summary: { hosts: number; findings: Record<Severity, number> };
+}
+
+export interface HostDocument {
+  id: string;
+  addresses: string[];
+  mac: string | null;
+  macRandomised: boolean | null;
+  vendor: string | null;
+  names: string[];
+  identity: {
+    vendor: string | null;
+    model: string | null;
+    type: string | null;
+    firmware: string | null;
+    cpe: string | null;
+    signals: { source: string; fields: Record<string, string> }[];
+  };
+  services: ServiceDocument[];
+  findings: FindingDocument[];
+}
+
+export interface ServiceDocument {
+  transport: Transport;
+  port: number;
+  name: string;
+  product: string | null;
+  version: string | null;
+  cpe: string | null;
+  banner: string | null;
+}
+
+export interface FindingDocument {
+  check: string;
+  severity: Severity;
+  confidence: Confidence;
+  confidenceReason: string | null;
+  port: number | null;
+  transport: Transport | null;
+  summary: string;
+  practices: { en303645: string[]; is3c: string; owasp: string[] };
+  evidence: { observations: string[]; facts: Record<string, string> };
+  remedy: string;
+  signature: string | null;
+}
+
+/** Thrown when a document is asked for before the run has started: a wiring bug. */
+export class NoRunError extends Error {
+  constructor() {
+    super('no run-started event was seen, so there is no scan to describe');
+    this.name = 'NoRunError';
+  }
+}
+
+function orNull<T>(value: T | undefined): T | null {
+  return value === undefined ? null : value;
+}
+
+function serviceDocument(service: Service): ServiceDocument {
+  return {
+    transport: service.transport,
+    port: service.port,
+    name: service.name,
+    product: orNull(service.product),
+    version: orNull(service.version),
+    cpe: orNull(service.cpe),
+    banner: orNull(service.banner),
+  };
+}
+
+function findingDocument(finding: Finding): FindingDocument {
+  return {
+    check: finding.check,
+    severity: finding.severity,
+    confidence: finding.confidence,
+    confidenceReason: orNull(finding.confidenceReason),
+    port: orNull(finding.port),
+    transport: orNull(finding.transport),
+    summary: finding.summary,
+    practices: {
+      en303645: [...finding.practices.en303645],
+      is3c: finding.practices.is3c,
+      owasp: [...finding.practices.owasp],
+    },
+    evidence: { observations: [...finding.evidence.observations], facts: { ...finding.evidence.facts } },
+    remedy: finding.remedy,
+    signature: orNull(finding.signature),
+  };
+}
+
+function hostDocument(view: HostView): HostDocument {
+  const host = view.host;
+  const identity = host?.identity;
+  return {
+    // A host never identified still appears, under the id the model gives an IP-only host.
+    id: host?.id ?? `ip:${view.address}`,
+    addresses: host ? [...host.addresses] : [view.address],
+    mac: orNull(host?.mac),
+    macRandomised: orNull(host?.macRandomised),
+    vendor: orNull(host?.vendor),
+    names: host ? [...host.names] : [],
+    identity: {
+      vendor: orNull(identity?.vendor),
+      model: orNull(identity?.model),
+      type: orNull(identity?.type),
+      firmware: orNull(identity?.firmware),
+      cpe: orNull(identity?.cpe),
+      signals: identity ? identity.signals.map((signal) => ({ source: signal.source, fields: { ...signal.fields } })) : [],
+    },
+    services: view.services.map(serviceDocument),
+    findings: view.findings.map(findingDocument),
+  };
+}
+
+export function toScanDocument(state: ScanState): ScanDocument {
+  const run = state.run;
+  if (!run) throw new NoRunError();
+  const findings = {} as Record<Severity, number>;
+  for (const severity of SEVERITIES) findings[severity] = state.findingsBySeverity[severity];
+  return {
+    schemaVersion: OUTPUT_SCHEMA_VERSION,
+    run: {
+      id: run.id,
+      startedAt: run.startedAt,
+      finishedAt: orNull(run.finishedAt),
+      status: run.status,
+      targets: [...run.targets],
+      profile: run.profile,
+      toolVersion: run.toolVersion,
+      signatures: {
+        schemaVersion: run.signatures.schemaVersion,
+        packVersion: run.signatures.packVersion,
+        hash: run.signatures.hash,
+      },
+    },
+    hosts: state.hosts.map(hostDocument),
+    summary: { hosts: state.hosts.length, findings },
+  };
+}

@@ -1,0 +1,56 @@
+// Small display helpers shared by the TUI's views. Every string that came from the network goes
+// through `printable` before it is drawn.
+import type { Finding, Severity } from '../core/model.js';
+import { SEVERITIES, severityRank } from '../core/model.js';
+import type { HostView, PhaseProgress } from '../core/reduce.js';
+import { printable } from '../core/sanitize.js';
+
+export { printable };
+
+/** Ink colour names per severity; the label is always printed too, so colour is never the only cue. */
+export const SEVERITY_COLOURS: Record<Severity, string> = {
+  info: 'gray',
+  low: 'cyan',
+  medium: 'yellow',
+  high: 'red',
+  critical: 'magenta',
+};
+
+export function deviceLabel(view: HostView): string {
+  const identity = view.host?.identity;
+  const name = [identity?.vendor ?? view.host?.vendor, identity?.model].filter((part) => part !== undefined).join(' ');
+  const parts = [name, identity?.type ? `(${identity.type})` : ''].filter((part) => part !== '');
+  return parts.length > 0 ? printable(parts.join(' ')) : '?';
+}
+
+export function progressBar(progress: PhaseProgress, width: number): string {
+  const ratio = progress.total > 0 ? Math.min(1, progress.done / progress.total) : 0;
+  const filled = Math.round(ratio * width);
+  return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+}
+
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+/** "2 findings (1 critical, 1 medium)" or "no findings". */
+export function findingsInWords(counts: Record<Severity, number>): string {
+  const total = SEVERITIES.reduce((sum, severity) => sum + counts[severity], 0);
+  if (total === 0) return 'no findings';
+  const parts = [...SEVERITIES]
+    .reverse()
+    .filter((severity) => counts[severity] > 0)
+    .map((severity) => `${counts[severity]} ${severity}`);
+  return `${plural(total, 'finding')} (${parts.join(', ')})`;
+}
+
+/** Worst first, then by port, so the most urgent problem is the one selected on entry. */
+export function findingsWorstFirst(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) => severityRank(b.severity) - severityRank(a.severity) || (a.port ?? 0) - (b.port ?? 0),
+  );
+}
+
+export function where(finding: Finding): string {
+  return finding.port !== undefined ? `${finding.transport ?? 'tcp'}/${finding.port}` : '';
+}
