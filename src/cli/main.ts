@@ -2,6 +2,7 @@
 // gets one clear line and a non-zero exit, never a stack trace.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -22,7 +23,6 @@ import { toScanDocument } from '../report/json.js';
 import { toNdjsonLine } from '../report/ndjson.js';
 import { renderText } from '../report/text.js';
 import { defaultDbPath, openStore } from '../store/store.js';
-import { renderScanApp } from '../tui/render-scan-app.js';
 import { loadSignatures } from '../signatures/load.js';
 import { lintPack } from '../signatures/lint.js';
 import { CREDENTIAL_DRIVERS, PROBES } from '../../probes/index.js';
@@ -112,11 +112,14 @@ async function scanCommand(args: string[]): Promise<number> {
     attemptSpacingMs: 1000,
     discoveryWindowMs: 2000,
     connectTimeoutMs: 1000,
+    livenessTimeoutMs: 1250,
     readTimeoutMs: 2500,
     maxSockets: 256,
   };
 
   const controller = new AbortController();
+  // Every socket of the scan listens to this one signal.
+  setMaxListeners(0, controller.signal);
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -135,10 +138,12 @@ async function scanCommand(args: string[]): Promise<number> {
   try {
     let state = initialScanState();
     if (format === 'tui') {
+      // Ink and React take half a second to load: only the live view pays for them.
+      const { renderScanApp } = await import('../tui/render-scan-app.js');
       state = await renderScanApp(recorded(), { abort: stop });
     } else {
       for await (const event of recorded()) {
-        if (format === 'ndjson') process.stdout.write(`${toNdjsonLine(event)}\n`);
+        if (format === 'ndjson') process.stdout.write(toNdjsonLine(event));
         state = reduceScan(state, event);
       }
       if (format === 'json') process.stdout.write(`${JSON.stringify(toScanDocument(state), null, 2)}\n`);

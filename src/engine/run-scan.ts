@@ -25,6 +25,8 @@ export interface ScanConfig {
   attemptSpacingMs: number;
   discoveryWindowMs: number;
   connectTimeoutMs: number;
+  /** Per liveness connect: a live host on a home network answers well within it (nmap -T4's ceiling is 1.25 s). */
+  livenessTimeoutMs: number;
   readTimeoutMs: number;
   maxSockets: number;
 }
@@ -55,6 +57,8 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+const NEIGHBOUR_POLL_MS = 200;
 
 const portKey = (transport: Transport, port: number) => `${transport}/${port}`;
 
@@ -138,8 +142,10 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
         detail = error instanceof Error ? error.message : String(error);
       }
     });
-    if (observed && status === 'success' && probe.categories.includes('version')) {
-      host.protocols.set(portKey(probe.transport, port), { protocol: probe.protocol, ...(probe.bannerField !== undefined && { bannerField: probe.bannerField }) });
+    // The version probe names a port's protocol; a safe probe names it only when none did (SNMP, say).
+    const key = portKey(probe.transport, port);
+    if (observed && status === 'success' && (probe.categories.includes('version') || !host.protocols.has(key))) {
+      host.protocols.set(key, { protocol: probe.protocol, ...(probe.bannerField !== undefined && { bannerField: probe.bannerField }) });
     }
     emit({ type: 'probe-finished', probe: probe.id, address: host.address, port, status, durationMs: Date.now() - started, ...(detail !== undefined && { detail }) });
   };
@@ -351,47 +357,89 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     emit({ type: 'probe-finished', probe: probe.id, address: '*', status, durationMs: Date.now() - started, ...(detail !== undefined && { detail }) });
   };
 
+  /** A complete neighbour (ARP) entry: the host answered at layer 2, so it is live, and its MAC is known. */
+  const noteNeighbour = (entry: { address: string; mac: string }) => {
+    const mac = normaliseMac(entry.mac);
+    if (!mac) return;
+    const host = foundHost(entry.address, 'neighbour');
+    if (host && host.mac === undefined) {
+      host.mac = mac;
+      host.fields = withFields(host.fields, { 'mac.address': mac });
+    }
+  };
+
+  /**
+   * Liveness, in two rounds. Round one: one connect per address makes the kernel resolve every
+   * neighbour at once, and the neighbour table, polled meanwhile, names live on-link hosts within
+   * a fraction of a second (as nmap's ARP ping does). Round two: addresses on a segment where
+   * nobody answered at layer 2 (a routed subnet) get the other liveness ports.
+   */
   const sweep = async () => {
     const total = config.targets.addresses.length;
     let done = 0;
+    const pending = new Map<string, AbortController>();
+    const onLink = new Set<string>();
+    const segment = (address: string) => address.slice(0, address.lastIndexOf('.'));
+    let sweeping = true;
+    const poll = async () => {
+      while (sweeping && !signal.aborted) {
+        await clock.sleep(NEIGHBOUR_POLL_MS, signal);
+        for (const entry of await net.neighbours()) {
+          if (!inScope.has(entry.address)) continue;
+          onLink.add(segment(entry.address));
+          noteNeighbour(entry);
+          pending.get(entry.address)?.abort();
+        }
+      }
+    };
+    /** True when the address is live; ports are tried in parallel, the first answer ends the rest. */
+    const knock = async (address: string, ports: readonly number[]): Promise<boolean> => {
+      const found = new AbortController();
+      pending.set(address, found);
+      const onAbort = () => found.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      await Promise.all(
+        ports.map((port) =>
+          sockets(async () => {
+            if (found.signal.aborted) return;
+            const result = await net.connectTcp(address, port, { timeoutMs: config.livenessTimeoutMs, signal: found.signal });
+            // A refused connection is a live host too.
+            if (result.ok || result.status === 'connection-refused') {
+              if (result.ok) result.conn.close();
+              foundHost(address, 'tcp');
+              found.abort();
+            }
+          }),
+        ),
+      );
+      signal.removeEventListener('abort', onAbort);
+      pending.delete(address);
+      return hosts.has(address);
+    };
+    const [first = 80, ...others] = LIVENESS_PORTS.filter((port) => !neverTcp.has(port));
+    const polling = poll();
+    const unanswered: string[] = [];
     await Promise.all(
       config.targets.addresses.map(async (address) => {
-        const found = new AbortController();
-        const onAbort = () => found.abort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        await Promise.all(
-          LIVENESS_PORTS.filter((port) => !neverTcp.has(port)).map((port) =>
-            sockets(async () => {
-              if (found.signal.aborted) return;
-              const result = await net.connectTcp(address, port, { timeoutMs: config.connectTimeoutMs, signal: found.signal });
-              // A refused connection is a live host too.
-              if (result.ok || result.status === 'connection-refused') {
-                if (result.ok) result.conn.close();
-                found.abort();
-                foundHost(address, 'tcp');
-              }
-            }),
-          ),
-        );
-        signal.removeEventListener('abort', onAbort);
+        if (!(await knock(address, [first]))) unanswered.push(address);
+        else emit({ type: 'progress', phase: 'discover', done: ++done, total });
+      }),
+    );
+    await Promise.all(
+      unanswered.map(async (address) => {
+        // On a segment whose neighbours answered at layer 2, silence means nobody is there.
+        if (!onLink.has(segment(address)) && !signal.aborted) await knock(address, others);
         emit({ type: 'progress', phase: 'discover', done: ++done, total });
       }),
     );
+    sweeping = false;
+    await polling;
   };
 
   const discoveryProbes = deps.probes.filter((p): p is DiscoveryProbe => p.kind === 'discovery');
   await Promise.all([sweep(), ...discoveryProbes.map(runDiscoveryProbe)]);
-  // The kernel has resolved every live neighbour by now: its table gives MACs, and hosts that
-  // answered ARP but no port.
-  for (const entry of await net.neighbours()) {
-    const mac = normaliseMac(entry.mac);
-    if (!mac) continue;
-    const host = foundHost(entry.address, 'neighbour');
-    if (host) {
-      host.mac = mac;
-      host.fields = withFields(host.fields, { 'mac.address': mac });
-    }
-  }
+  // Every live neighbour is resolved by now, including discovery responders the sweep skipped.
+  for (const entry of await net.neighbours()) if (inScope.has(entry.address)) noteNeighbour(entry);
   discoveryDone.resolve();
   // Host pipelines may start more hosts while running; wait until none is left.
   for (let settled = 0; settled < hostTasks.length; ) {

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { judgeHost, type HostEvidence } from '../../src/core/judge.js';
+import type { Observation, Service } from '../../src/core/model.js';
+import { loadSignatures } from '../../src/signatures/load.js';
+
+const pack = loadSignatures();
+let next = 0;
+const observation = (fields: Record<string, string>, port?: number, transport: 'tcp' | 'udp' = 'tcp'): Observation => ({
+  id: `o${++next}`,
+  address: '192.168.1.9',
+  probe: 'test',
+  ...(port !== undefined && { port, transport }),
+  fields,
+});
+
+function judge(observations: Observation[], services: Service[] = []) {
+  const host: HostEvidence = { address: '192.168.1.9', observations, services, identity: { signals: [] } };
+  return judgeHost(host, pack);
+}
+
+const checks = (findings: ReturnType<typeof judge>) => findings.map((f) => `${f.check}:${f.severity}:${f.confidence}`);
+
+describe('judge', () => {
+  it('reports a telnet login prompt as telnet-open, high', () => {
+    expect(checks(judge([observation({ 'telnet.prompt': 'login', 'telnet.banner': 'Welcome' }, 23)]))).toContain('telnet-open:high:high');
+  });
+
+  it('reports an accepted default login as critical, naming the signature and never a password', () => {
+    const findings = judge([
+      observation({ 'cred.protocol': 'http', 'cred.result': 'accepted', 'cred.signature': 'axis-camera-http', 'cred.check': 'default-cred-accepted', 'cred.username': 'root', 'cred.evidence': 'HTTP 200 with credentials, 401 without' }, 80),
+    ]);
+    const finding = findings.find((f) => f.check === 'default-cred-accepted');
+    expect(finding).toMatchObject({ severity: 'critical', confidence: 'high', signature: 'axis-camera-http', port: 80 });
+    expect(JSON.stringify(finding)).not.toContain('"pass"');
+    expect(finding?.practices.en303645).toContain('5.1-1');
+    expect(finding?.remedy.length).toBeGreaterThan(20);
+  });
+
+  it('reports a page that asks no login as no-auth-admin, never as a credential hit', () => {
+    const found = checks(judge([observation({ 'cred.protocol': 'http', 'cred.login-required': 'no', 'cred.evidence': 'HTTP 200 without credentials' }, 80)]));
+    expect(found.some((c) => c.startsWith('no-auth-admin'))).toBe(true);
+    expect(found.some((c) => c.startsWith('default-cred-accepted'))).toBe(false);
+  });
+
+  it('reports a password form or Basic auth over plain HTTP, but not a plain page', () => {
+    expect(checks(judge([observation({ 'http.status': '200', 'http.login-form': 'yes' }, 80)]))).toContain('cleartext-admin-login:medium:high');
+    expect(checks(judge([observation({ 'http.status': '401', 'http.auth-scheme': 'basic' }, 80)]))).toContain('cleartext-admin-login:medium:high');
+    expect(checks(judge([observation({ 'http.status': '200', 'http.title': 'Welcome' }, 80)])).some((c) => c.startsWith('cleartext-admin-login'))).toBe(false);
+  });
+
+  it('rates a vulnerable version from a banner medium confidence, and low with a distribution revision', () => {
+    const old = judge([], [{ transport: 'tcp', port: 22, name: 'ssh', product: 'dropbear', version: '2014.63', banner: 'SSH-2.0-dropbear_2014.63' }]);
+    expect(old.find((f) => f.check === 'known-vulnerable-version')).toMatchObject({ confidence: 'medium', port: 22 });
+    const patched = judge([], [{ transport: 'tcp', port: 22, name: 'ssh', product: 'openssh', version: '9.2p1', banner: 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3' }]);
+    const finding = patched.find((f) => f.check === 'known-vulnerable-version');
+    expect(finding?.confidence).toBe('low');
+    expect(finding?.confidenceReason).toMatch(/backported/);
+  });
+
+  it('finds nothing above info on a current SSH server', () => {
+    const findings = judge([observation({ 'ssh.banner': 'SSH-2.0-OpenSSH_10.2', 'ssh.software': 'OpenSSH_10.2' }, 22)], [
+      { transport: 'tcp', port: 22, name: 'ssh', product: 'openssh', version: '10.2', banner: 'SSH-2.0-OpenSSH_10.2' },
+    ]);
+    expect(findings.filter((f) => f.severity !== 'info')).toEqual([]);
+  });
+
+  it('reports personal names, MACs and model+firmware in mDNS TXT records', () => {
+    const findings = judge([observation({ 'mdns.service': '_googlecast._tcp', 'mdns.instance': 'BRAVIA-4K-GB-8e1c', 'mdns.txt.fn': "Anna's TV", 'mdns.txt.md': 'BRAVIA 4K GB' }, 8009)]);
+    const leak = findings.find((f) => f.check === 'mdns-txt-leak');
+    expect(leak).toMatchObject({ severity: 'low', port: 5353, transport: 'udp' });
+    expect(Object.keys(leak?.evidence.facts ?? {})).toContain("a person's name");
+    expect(judge([observation({ 'mdns.service': '_ipp._tcp', 'mdns.instance': 'Printer', 'mdns.txt.rp': 'ipp/print' }, 631)]).some((f) => f.check === 'mdns-txt-leak')).toBe(false);
+  });
+
+  it('says honestly that answering unicast mDNS on the LAN is only information', () => {
+    expect(checks(judge([observation({ 'mdns.unicast-reply': 'yes' }, 5353, 'udp')]))).toContain('mdns-unicast-offlink:info:low');
+  });
+
+  it('lists UPnP port forwards, high when a camera or login service is exposed', () => {
+    const findings = judge([
+      observation({ 'upnp.portmap.protocol': 'TCP', 'upnp.portmap.external-port': '8554', 'upnp.portmap.internal-client': '192.168.1.20', 'upnp.portmap.internal-port': '554', 'upnp.portmap.description': 'cam' }, 49652),
+    ]);
+    const forward = findings.find((f) => f.check === 'upnp-portmaps-present');
+    expect(forward?.severity).toBe('high');
+    expect(Object.values(forward?.evidence.facts ?? {})).toContain('TCP 8554 -> 192.168.1.20:554 (cam)');
+  });
+
+  it('reports an SSDP amplifier only when the reply is larger than the request', () => {
+    expect(checks(judge([observation({ 'ssdp.unicast-reply-bytes': '1500', 'ssdp.unicast-request-bytes': '100' }, 1900, 'udp')]))).toContain('ssdp-unicast-reply:low:high');
+    expect(judge([observation({ 'ssdp.unicast-reply-bytes': '80', 'ssdp.unicast-request-bytes': '100' }, 1900, 'udp')]).some((f) => f.check === 'ssdp-unicast-reply')).toBe(false);
+  });
+
+  it('says when a device could not be identified', () => {
+    expect(checks(judge([]))).toContain('device-unidentified:info:high');
+  });
+});
