@@ -1,0 +1,31 @@
+// THE registry of probes: adding a protocol is one folder in probes/ and one line here.
+// tests/probes/registry.test.ts checks that every probe folder is listed under its own name.
+import type { CredentialDriver, Probe } from '../src/engine/probe.js';
+import { CREDENTIAL_DRIVERS as DRIVERS } from './creds/index.js';
+import { ftpProbe } from './ftp/probe.js';
+import { ftpAnonProbe } from './ftp-anon/probe.js';
+import { httpProbe } from './http/probe.js';
+import { mdnsProbe } from './mdns/probe.js';
+import { mqttProbe } from './mqtt/probe.js';
+import { rtspProbe } from './rtsp/probe.js';
+import { snmpProbe } from './snmp/probe.js';
+import { sshProbe } from './ssh/probe.js';
+import { ssdpProbe } from './ssdp/probe.js';
+import { telnetProbe } from './telnet/probe.js';
+import { upnpIgdProbe } from './upnp-igd/probe.js';
+
+export const PROBES: readonly Probe[] = [
+  mdnsProbe,
+  ssdpProbe,
+  sshProbe,
+  telnetProbe,
+  ftpProbe,
+  ftpAnonProbe,
+  httpProbe,
+  rtspProbe,
+  mqttProbe,
+  snmpProbe,
+  upnpIgdProbe,
+];
+
+export const CREDENTIAL_DRIVERS: readonly CredentialDriver[] = DRIVERS;

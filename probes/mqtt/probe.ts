@@ -1,0 +1,88 @@
+// MQTT check: does the broker accept a client without credentials, and if so, does it let that
+// client read every topic? Only the NUMBER of distinct topics is kept: never names or payloads.
+import type { TcpConn } from '../../src/engine/net.js';
+import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { MqttReader, connackOutcome, connectPacket, disconnectPacket, randomClientId, subscribeAllPacket } from './codec.js';
+import type { Packet } from 'mqtt-packet';
+
+const DEFAULT_PORTS = [1883] as const;
+/** How long to listen on `#` once subscribed. */
+const LISTEN_MS = 1000;
+/** Distinct topics counted at most (memory bound); the count says "at least" beyond it. */
+const MAX_COUNTED_TOPICS = 10_000;
+
+export const mqttProbe: ServiceProbe = {
+  kind: 'service',
+  id: 'mqtt',
+  protocol: 'mqtt',
+  categories: ['safe'],
+  transport: 'tcp',
+  defaultPorts: DEFAULT_PORTS,
+  fields: ['mqtt.connack', 'mqtt.subscribe-all', 'mqtt.topics'],
+  appliesTo: (subject: ServiceSubject) => subject.transport === 'tcp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  run,
+};
+
+/**
+ * Reads packets until `stop(packet)` says so (that packet is returned), the time is up or the
+ * stream ends or breaks (undefined).
+ */
+async function readPackets(conn: TcpConn, reader: MqttReader, timeoutMs: number, stop: (packet: Packet) => boolean): Promise<Packet | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return undefined;
+    const read = await conn.read({ timeoutMs: remaining, maxBytes: 256 * 1024 });
+    for (const packet of reader.feed(read.data)) {
+      if (stop(packet)) return packet;
+    }
+    if (reader.error !== undefined || read.end !== 'ok') return undefined;
+  }
+}
+
+async function* run(ctx: ProbeContext): AsyncIterable<ProbeOutput> {
+  const { address, port } = ctx.subject;
+  const connected = await ctx.net.connectTcp(address, port, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 4 * 1024 * 1024 });
+  if (!connected.ok) {
+    yield { kind: 'status', status: connected.status, ...(connected.detail === undefined ? {} : { detail: connected.detail }) };
+    return;
+  }
+  const conn = connected.conn;
+  try {
+    const reader = new MqttReader();
+    conn.write(connectPacket(randomClientId()));
+    const connack = await readPackets(conn, reader, ctx.timeoutMs, (packet) => packet.cmd === 'connack');
+    if (connack === undefined || connack.cmd !== 'connack') {
+      yield ctx.signal.aborted
+        ? { kind: 'status', status: 'aborted' }
+        : { kind: 'status', status: reader.error === undefined ? 'io-timeout' : 'protocol-mismatch', detail: reader.error ?? 'no CONNACK' };
+      return;
+    }
+    const outcome = connackOutcome(connack.returnCode ?? connack.reasonCode ?? 0);
+    const fields: Record<string, string> = { 'mqtt.connack': outcome };
+    if (outcome === 'accepted') {
+      const topics = new Set<string>();
+      const countTopic = (packet: Packet): void => {
+        if (packet.cmd === 'publish' && topics.size < MAX_COUNTED_TOPICS) topics.add(packet.topic);
+      };
+      const countUntil = (cmd: Packet['cmd'] | undefined) => (packet: Packet): boolean => {
+        countTopic(packet);
+        return packet.cmd === cmd;
+      };
+      conn.write(subscribeAllPacket(1));
+      const suback = await readPackets(conn, reader, ctx.timeoutMs, countUntil('suback'));
+      const granted = suback?.cmd === 'suback' && suback.granted.length > 0 && suback.granted.every((code) => typeof code === 'number' && code < 0x80);
+      fields['mqtt.subscribe-all'] = granted ? 'allowed' : 'denied';
+      if (granted) {
+        // Retained messages arrive at once, live ones during the window: listen for all of it.
+        await readPackets(conn, reader, LISTEN_MS, countUntil(undefined));
+        fields['mqtt.topics'] = String(topics.size);
+      }
+      conn.write(disconnectPacket());
+    }
+    yield { kind: 'observation', port, transport: 'tcp', fields };
+    yield { kind: 'status', status: ctx.signal.aborted ? 'aborted' : 'success' };
+  } finally {
+    conn.close();
+  }
+}

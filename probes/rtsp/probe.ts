@@ -1,0 +1,109 @@
+// RTSP version probe: OPTIONS, then DESCRIBE on a few common stream paths without credentials,
+// to see whether a camera serves its stream to anyone.
+import type { Failure, TcpConn } from '../../src/engine/net.js';
+import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { printable } from '../../src/core/sanitize.js';
+import { buildRequest, describeRank, parseResponse, rtspUrl } from './codec.js';
+import type { RtspResponse } from './codec.js';
+
+const DEFAULT_PORTS = [554, 8554] as const;
+/** The root, Axis' media path (VAPIX RTSP API: /axis-media/media.amp) and a common generic one; at most three requests. */
+const DESCRIBE_PATHS = ['/', '/axis-media/media.amp', '/live.sdp'] as const;
+
+export const rtspProbe: ServiceProbe = {
+  kind: 'service',
+  id: 'rtsp',
+  protocol: 'rtsp',
+  categories: ['version'],
+  transport: 'tcp',
+  defaultPorts: DEFAULT_PORTS,
+  fields: ['rtsp.status', 'rtsp.server', 'rtsp.public', 'rtsp.describe-status', 'rtsp.describe-path', 'rtsp.www-authenticate'],
+  bannerField: 'rtsp.server',
+  appliesTo: (subject: ServiceSubject) => subject.transport === 'tcp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  run,
+};
+
+type Exchange = { ok: true; response: RtspResponse } | Failure;
+
+/** One RTSP conversation; reconnects when the server closes between requests. */
+class RtspSession {
+  private conn: TcpConn | undefined;
+  private cseq = 0;
+  private leftover: Uint8Array = new Uint8Array(0);
+
+  constructor(private readonly ctx: ProbeContext) {}
+
+  async request(method: 'OPTIONS' | 'DESCRIBE', path: string): Promise<Exchange> {
+    const { address, port } = this.ctx.subject;
+    if (this.conn === undefined) {
+      const connected = await this.ctx.net.connectTcp(address, port, { timeoutMs: this.ctx.timeoutMs, signal: this.ctx.signal, maxBytes: 256 * 1024 });
+      if (!connected.ok) return connected;
+      this.conn = connected.conn;
+      this.leftover = new Uint8Array(0);
+    }
+    const conn = this.conn;
+    this.cseq += 1;
+    conn.write(buildRequest(method, rtspUrl(address, port, path), this.cseq));
+    const previous = this.leftover;
+    const read = await conn.read({
+      until: (buffered) => parseResponse(Buffer.concat([previous, buffered])).kind !== 'incomplete',
+      maxBytes: 96 * 1024,
+    });
+    const bytes = Buffer.concat([previous, read.data]);
+    const parsed = parseResponse(bytes);
+    if (read.end === 'closed' || parsed.kind !== 'response') this.close();
+    if (parsed.kind === 'response') {
+      this.leftover = bytes.subarray(parsed.consumed);
+      return { ok: true, response: parsed.response };
+    }
+    if (read.end === 'aborted') return { ok: false, status: 'aborted' };
+    if (parsed.kind === 'invalid') return { ok: false, status: 'protocol-mismatch', detail: parsed.reason };
+    if (read.end === 'io-timeout') return { ok: false, status: 'io-timeout' };
+    return { ok: false, status: 'protocol-mismatch', detail: 'closed without a response' };
+  }
+
+  close(): void {
+    this.conn?.close();
+    this.conn = undefined;
+  }
+}
+
+async function* run(ctx: ProbeContext): AsyncIterable<ProbeOutput> {
+  const session = new RtspSession(ctx);
+  try {
+    const options = await session.request('OPTIONS', '/');
+    if (!options.ok) {
+      yield { kind: 'status', status: options.status, ...(options.detail === undefined ? {} : { detail: options.detail }) };
+      return;
+    }
+    const fields: Record<string, string> = { 'rtsp.status': String(options.response.status) };
+    const server = options.response.headers['server'];
+    if (server) fields['rtsp.server'] = printable(server, 256);
+    const methods = options.response.headers['public'];
+    if (methods) fields['rtsp.public'] = printable(methods, 256);
+
+    let best: { path: string; response: RtspResponse } | undefined;
+    for (const path of DESCRIBE_PATHS) {
+      if (ctx.signal.aborted) break;
+      const describe = await session.request('DESCRIBE', path);
+      if (!describe.ok) {
+        if (describe.status === 'connection-refused' || describe.status === 'aborted') break;
+        continue;
+      }
+      if (best === undefined || describeRank(describe.response.status) > describeRank(best.response.status)) {
+        best = { path, response: describe.response };
+      }
+      if (describeRank(describe.response.status) === 3) break;
+    }
+    if (best !== undefined) {
+      fields['rtsp.describe-status'] = String(best.response.status);
+      fields['rtsp.describe-path'] = best.path;
+      const challenge = best.response.headers['www-authenticate'];
+      if (challenge) fields['rtsp.www-authenticate'] = printable(challenge, 512);
+    }
+    yield { kind: 'observation', port: ctx.subject.port, transport: 'tcp', fields };
+    yield { kind: 'status', status: ctx.signal.aborted ? 'aborted' : 'success' };
+  } finally {
+    session.close();
+  }
+}

@@ -1,0 +1,230 @@
+// SSDP (UPnP Device Architecture 1.1 §1) M-SEARCH requests and responses, and the UPnP device
+// description XML (§2). Strict, size-capped parsing; XML without entities or DOCTYPE. Pure.
+import { XMLParser } from 'fast-xml-parser';
+import { printable } from '../../src/core/sanitize.js';
+
+export const SSDP_GROUP = '239.255.255.250';
+export const SSDP_PORT = 1900;
+export const MAX_SSDP_RESPONSE_BYTES = 8192;
+export const MAX_DESCRIPTION_BYTES = 64 * 1024;
+
+const MAX_HEADERS = 64;
+const MAX_HEADER_VALUE = 1024;
+const MAX_DEVICES = 32;
+const MAX_SERVICES = 128;
+const MAX_DEVICE_DEPTH = 8;
+
+/** A multicast search; MX is the seconds devices may wait before answering (1 keeps scans short). */
+export function buildMulticastSearch(searchTarget: string, mx = 1): string {
+  return [
+    'M-SEARCH * HTTP/1.1',
+    `HOST: ${SSDP_GROUP}:${SSDP_PORT}`,
+    'MAN: "ssdp:discover"',
+    `MX: ${mx}`,
+    `ST: ${searchTarget}`,
+    'USER-AGENT: iotscan/1 UPnP/1.1 iotscan/1',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+/** A unicast search (UDA 1.1 §1.3.3): HOST is the device itself and there is no MX. */
+export function buildUnicastSearch(address: string, searchTarget: string): string {
+  return [
+    'M-SEARCH * HTTP/1.1',
+    `HOST: ${address}:${SSDP_PORT}`,
+    'MAN: "ssdp:discover"',
+    `ST: ${searchTarget}`,
+    'USER-AGENT: iotscan/1 UPnP/1.1 iotscan/1',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+export interface SsdpResponse {
+  /** Lower-case names; the first occurrence of a header wins. */
+  headers: Record<string, string>;
+}
+
+/** Parses a search response (`HTTP/1.1 200 OK` + headers); anything else or anything odd gives undefined. */
+export function parseSsdpResponse(bytes: Uint8Array): SsdpResponse | undefined {
+  if (bytes.length === 0 || bytes.length > MAX_SSDP_RESPONSE_BYTES) return undefined;
+  let text = '';
+  for (const byte of bytes) {
+    // Headers are ASCII text; NUL or other C0 bytes (except CR, LF, tab) mean this is not SSDP.
+    if (byte < 0x20 && byte !== 0x0d && byte !== 0x0a && byte !== 0x09) return undefined;
+    text += String.fromCharCode(byte);
+  }
+  const lines = text.split(/\r?\n/);
+  if (!/^HTTP\/1\.[01] 200(?: .*)?$/i.test(lines[0] ?? '')) return undefined;
+  const headers: Record<string, string> = {};
+  let count = 0;
+  for (const line of lines.slice(1)) {
+    if (line === '') break;
+    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/.exec(line);
+    if (match === null) return undefined;
+    count += 1;
+    if (count > MAX_HEADERS) return undefined;
+    const name = (match[1] ?? '').toLowerCase();
+    if (!(name in headers)) headers[name] = (match[2] ?? '').slice(0, MAX_HEADER_VALUE);
+  }
+  if (headers['st'] === undefined && headers['usn'] === undefined) return undefined;
+  return { headers };
+}
+
+/**
+ * Where a LOCATION may be fetched: only plain http on the responder's own address. Anything else
+ * (another host, https, garbage) gives undefined and is reported, never fetched.
+ */
+export function sameHostLocation(location: string, responder: string): { port: number; path: string } | undefined {
+  let url: URL;
+  try {
+    url = new URL(location);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' || url.username !== '' || url.password !== '') return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (host !== responder) return undefined;
+  const port = url.port === '' ? 80 : Number(url.port);
+  return { port, path: `${url.pathname}${url.search}` };
+}
+
+export interface DescribedDevice {
+  /** `upnp.*` fields of the device, only those present. */
+  fields: Record<string, string>;
+}
+
+export interface DescribedService {
+  serviceType: string;
+  /** An absolute path when the control URL is on the LOCATION's host and port, else the full URL. */
+  controlURL?: string;
+}
+
+export interface DeviceDescription {
+  devices: DescribedDevice[];
+  services: DescribedService[];
+}
+
+export type DescriptionResult = { ok: true; description: DeviceDescription } | { ok: false; reason: string };
+
+const DEVICE_FIELDS = [
+  'deviceType',
+  'friendlyName',
+  'manufacturer',
+  'manufacturerURL',
+  'modelName',
+  'modelNumber',
+  'modelDescription',
+  'serialNumber',
+  'UDN',
+  'presentationURL',
+] as const;
+
+const xmlParser = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  processEntities: false,
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  trimValues: true,
+  isArray: (name: string) => name === 'device' || name === 'service',
+});
+
+/** Parses a device description; `location` is the URL it came from (for resolving control URLs). */
+export function parseDeviceDescription(xml: string, location: string): DescriptionResult {
+  if (xml.length > MAX_DESCRIPTION_BYTES) return { ok: false, reason: 'description too large' };
+  // Entity declarations are how XML bombs and external entity reads start: refuse the document.
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) return { ok: false, reason: 'DOCTYPE or ENTITY declaration' };
+  let document: unknown;
+  try {
+    document = xmlParser.parse(xml, true);
+  } catch (error) {
+    return { ok: false, reason: `not well-formed XML: ${error instanceof Error ? printable(error.message, 120) : 'parse error'}` };
+  }
+  const root = child(document, 'root');
+  const rootDevice = asList(child(root, 'device'))[0];
+  if (rootDevice === undefined) return { ok: false, reason: 'no root device' };
+  const baseText = text(child(root, 'URLBase'));
+  const base = resolveBase(baseText, location);
+  const description: DeviceDescription = { devices: [], services: [] };
+  collectDevice(rootDevice, base, location, description, 0);
+  return { ok: true, description };
+}
+
+function collectDevice(device: unknown, base: string, location: string, into: DeviceDescription, depth: number): void {
+  if (depth > MAX_DEVICE_DEPTH || into.devices.length >= MAX_DEVICES) return;
+  const fields: Record<string, string> = {};
+  for (const name of DEVICE_FIELDS) {
+    const value = text(child(device, name));
+    if (value !== undefined && value !== '') fields[name === 'UDN' ? 'upnp.udn' : `upnp.${name}`] = value;
+  }
+  into.devices.push({ fields });
+  for (const service of asList(child(child(device, 'serviceList'), 'service'))) {
+    if (into.services.length >= MAX_SERVICES) break;
+    const serviceType = text(child(service, 'serviceType'));
+    if (serviceType === undefined || serviceType === '') continue;
+    const described: DescribedService = { serviceType };
+    const control = text(child(service, 'controlURL'));
+    if (control !== undefined && control !== '') {
+      const resolved = resolveControlUrl(control, base, location);
+      if (resolved !== undefined) described.controlURL = resolved;
+    }
+    into.services.push(described);
+  }
+  for (const embedded of asList(child(child(device, 'deviceList'), 'device'))) {
+    collectDevice(embedded, base, location, into, depth + 1);
+  }
+}
+
+function resolveBase(urlBase: string | undefined, location: string): string {
+  if (urlBase !== undefined && urlBase !== '') {
+    try {
+      return new URL(urlBase, location).href;
+    } catch {
+      // A broken URLBase: fall back to the LOCATION, as UDA 1.1 does (it dropped URLBase).
+    }
+  }
+  return location;
+}
+
+export function resolveControlUrl(control: string, base: string, location: string): string | undefined {
+  try {
+    const resolved = new URL(control, base);
+    const origin = new URL(location);
+    if (resolved.protocol === origin.protocol && resolved.host === origin.host) return `${resolved.pathname}${resolved.search}`;
+    return printable(resolved.href, 512);
+  } catch {
+    return undefined;
+  }
+}
+
+function child(node: unknown, name: string): unknown {
+  if (typeof node !== 'object' || node === null) return undefined;
+  return (node as Record<string, unknown>)[name];
+}
+
+function asList(node: unknown): unknown[] {
+  if (Array.isArray(node)) return node;
+  return node === undefined || node === null || node === '' ? [] : [node];
+}
+
+/** Element text with the five predefined XML entities and character references decoded. */
+function text(node: unknown): string | undefined {
+  const value = Array.isArray(node) ? node[0] : node;
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  return printable(decodeXmlEntities(String(value)), 512);
+}
+
+const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+export function decodeXmlEntities(value: string): string {
+  return value.replace(/&(#x[0-9a-fA-F]{1,6}|#\d{1,7}|amp|lt|gt|quot|apos);/g, (whole, entity: string) => {
+    if (entity.startsWith('#')) {
+      const code = entity[1] === 'x' ? Number.parseInt(entity.slice(2), 16) : Number.parseInt(entity.slice(1), 10);
+      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    }
+    return PREDEFINED[entity] ?? whole;
+  });
+}
