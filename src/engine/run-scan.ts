@@ -199,11 +199,12 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
       const known = host.protocols.get(portKey('tcp', port));
       const fields = serviceFields(host, 'tcp', port);
       const upnp = fields.has('upnp.deviceType');
-      const protocol = known?.protocol ?? (upnp ? 'upnp' : portName(port));
+      // An HTTP server that serves a UPnP description is the device's UPnP stack.
+      const protocol = upnp ? 'upnp' : (known?.protocol ?? portName(port));
       // UPnP servers announce themselves in the SSDP SERVER header, not on their port.
       const matchFields = upnp ? withFields(fields, Object.fromEntries([['ssdp.server', firstValue(host.fields, 'ssdp.server') ?? '']])) : fields;
       const identity = identifyService(pack.services, protocol, matchFields);
-      const banner = known?.bannerField !== undefined ? firstValue(fields, known.bannerField) : upnp ? firstValue(host.fields, 'ssdp.server') : undefined;
+      const banner = upnp ? firstValue(host.fields, 'ssdp.server') : known?.bannerField !== undefined ? firstValue(fields, known.bannerField) : undefined;
       return {
         transport: 'tcp',
         port,

@@ -28,6 +28,8 @@ describe.skipIf(unavailable !== undefined)('a scan of the virtual home network',
   let document: ScanDocument;
 
   beforeAll(async () => {
+    // A fresh lab: the devices' attempt counters start at zero.
+    await labDown();
     await labUp();
     const result = await scanLab(['--check-credentials', '--attempts', String(ATTEMPTS_PER_SERVICE)]);
     expect(result.stderr).toBe('');
@@ -58,8 +60,9 @@ describe.skipIf(unavailable !== undefined)('a scan of the virtual home network',
       expect(seen.mac).toBe(spec.mac);
       expect(seen.identity.vendor).toBe(spec.truth.vendor);
       expect(seen.identity.type).toBe(spec.truth.type);
-      if (spec.truth.model !== undefined && spec.id !== 'hardened') expect(seen.identity.model).toBe(spec.truth.model);
-      if (spec.truth.firmware !== undefined && seen.identity.firmware !== null && spec.id !== 'hardened') expect(seen.identity.firmware).toBe(spec.truth.firmware);
+      expect(seen.identity.model).toBe(spec.truth.model);
+      // Not every device tells its firmware; when one is reported it must be the right one.
+      if (seen.identity.firmware !== null) expect(seen.identity.firmware).toBe(spec.truth.firmware);
       expect(seen.identity.signals.length).toBeGreaterThan(0);
     });
 

@@ -167,6 +167,9 @@ export const device: LabDevice = {
       { check: 'default-cred-accepted', port: 80, transport: 'tcp', severity: 'critical' },
       { check: 'cleartext-admin-login', port: 80, transport: 'tcp', severity: 'medium' },
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+      // Boa, the camera's web server, has had no release since 2005.
+      { check: 'eol-component', port: 80, transport: 'tcp', severity: 'medium' },
+      { check: 'version-banner-disclosure', port: 80, transport: 'tcp', severity: 'low' },
     ],
     mustNotReport: ['rtsp-no-auth', 'no-auth-admin'],
   },

@@ -28,7 +28,11 @@ export const device: LabDevice = {
     mac: 'dc:a6:32:11:22:33',
     hostname: HOSTNAME,
     truth: { vendor: 'Home Assistant', model: 'Home Assistant OS', type: 'hub', firmware: '2023.1.7' },
-    expectedFindings: [{ check: 'mqtt-anonymous', port: 1883, transport: 'tcp', severity: 'high' }],
+    expectedFindings: [
+      { check: 'mqtt-anonymous', port: 1883, transport: 'tcp', severity: 'high' },
+      // The installation's uuid in the _home-assistant._tcp TXT record is a stable device id.
+      { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+    ],
     mustNotReport: ['default-cred-accepted'],
   },
 

@@ -30,6 +30,9 @@ export const device: LabDevice = {
       { check: 'ftp-anonymous', port: 21, transport: 'tcp', severity: 'high' },
       { check: 'snmp-default-community', port: 161, transport: 'udp', severity: 'medium' },
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+      // sysDescr shows Linux 3.10, a kernel series long out of support.
+      { check: 'eol-component', port: 161, transport: 'udp', severity: 'medium' },
+      { check: 'version-banner-disclosure', port: 161, transport: 'udp', severity: 'low' },
     ],
   },
 

@@ -30,8 +30,13 @@ export const device: LabDevice = {
     hostname: 'AirCam',
     truth: { vendor: 'Ubiquiti', model: 'airCam', type: 'camera', firmware: '1.1.5' },
     expectedFindings: [
-      { check: 'known-vulnerable-version', port: 22, transport: 'tcp', severity: 'high' },
+      // dropbear 2014.63: CVE-2016-7406 (format string, CVSS 9.8) among others.
+      { check: 'known-vulnerable-version', port: 22, transport: 'tcp', severity: 'critical' },
+      // lighttpd 1.4.31: CVE-2014-2323 and CVE-2014-2324, fixed in 1.4.35.
+      { check: 'known-vulnerable-version', port: 80, transport: 'tcp', severity: 'high' },
       { check: 'cleartext-admin-login', port: 80, transport: 'tcp', severity: 'medium' },
+      { check: 'version-banner-disclosure', port: 22, transport: 'tcp', severity: 'low' },
+      { check: 'version-banner-disclosure', port: 80, transport: 'tcp', severity: 'low' },
     ],
   },
 

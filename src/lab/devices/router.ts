@@ -351,6 +351,9 @@ export const device: LabDevice = {
       { check: 'telnet-open', port: 23, transport: 'tcp', severity: 'high' },
       { check: 'default-cred-accepted', port: 23, transport: 'tcp', severity: 'critical' },
       { check: 'cleartext-admin-login', port: 80, transport: 'tcp', severity: 'medium' },
+      { check: 'ssdp-unicast-reply', port: 1900, transport: 'udp', severity: 'low' },
+      // The description XML carries the serial number.
+      { check: 'upnp-description-leak', port: UPNP_PORT, transport: 'tcp', severity: 'low' },
     ],
   },
 

@@ -67,6 +67,7 @@ export const device: LabDevice = {
     expectedFindings: [
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
       { check: 'upnp-description-leak', port: UPNP_PORT, transport: 'tcp', severity: 'low' },
+      { check: 'ssdp-unicast-reply', port: 1900, transport: 'udp', severity: 'low' },
     ],
   },
 
