@@ -4,6 +4,9 @@ import type { DiscoveryMethod, Phase, ScanEvent } from './events.js';
 import { PHASES } from './events.js';
 import type { Finding, Host, ProbeStatus, RunStatus, ScanRun, Service, Severity } from './model.js';
 import { PROBE_STATUSES, SEVERITIES, severityRank } from './model.js';
+import { compareAddresses } from './policy.js';
+
+export { compareAddresses };
 
 /** `waiting` until run-started arrives; then the run's own status. */
 export type ScanStatus = 'waiting' | RunStatus;
@@ -62,29 +65,6 @@ export function initialScanState(): ScanState {
 /** What makes two findings "the same finding": the store uses it as a key too. */
 export function findingKey(finding: Finding): string {
   return [finding.check, finding.transport ?? '', finding.port ?? '', finding.signature ?? ''].join('|');
-}
-
-function ipv4Number(address: string): number | undefined {
-  const parts = address.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = value * 256 + octet;
-  }
-  return value;
-}
-
-/** IPv4 addresses numerically first, then everything else (IPv6) by text. */
-export function compareAddresses(a: string, b: string): number {
-  const na = ipv4Number(a);
-  const nb = ipv4Number(b);
-  if (na !== undefined && nb !== undefined) return na - nb;
-  if (na !== undefined) return -1;
-  if (nb !== undefined) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The highest severity among a host's findings, if it has any. */
