@@ -96,7 +96,11 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
   const hostTasks: Promise<void>[] = [];
   const discoveryDone = deferred();
   let observationCount = 0;
-  const progress = { identify: { done: 0, total: 0 } };
+  const progress = { identify: { done: 0, total: 0 }, check: { done: 0, total: 0 }, judge: { done: 0, total: 0 } };
+  const advance = (phase: keyof typeof progress) => {
+    progress[phase].done++;
+    emit({ type: 'progress', phase, ...progress[phase] });
+  };
 
   const record = (host: HostState, probe: string, output: Extract<ProbeOutput, { kind: 'observation' }>, port?: number, transport?: Transport) => {
     const observedPort = output.port ?? port;
@@ -308,6 +312,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     await scanTcpPorts(host, [...new Set(learned)]);
     if (signal.aborted) return;
     await runProbesOfCategory(host, 'version');
+    advance('identify');
     await runProbesOfCategory(host, 'safe');
     for (const key of [...host.protocols.keys()]) if (key.startsWith('tcp/')) host.openTcp.add(Number(key.slice(4)));
     let described = describeHost(host);
@@ -315,14 +320,14 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
       await tryCredentials(host, described.identity);
       described = describeHost(host);
     }
+    advance('check');
     const services = describeServices(host);
     for (const service of services) emit({ type: 'service-found', address: host.address, service });
     emit({ type: 'host-identified', address: host.address, host: described });
     for (const finding of judgeHost({ address: host.address, observations: host.observations, services, identity: described.identity }, pack)) {
       emit({ type: 'finding', address: host.address, finding });
     }
-    progress.identify.done++;
-    emit({ type: 'progress', phase: 'identify', ...progress.identify });
+    advance('judge');
   };
 
   const foundHost = (address: string, via: 'mdns' | 'ssdp' | 'tcp' | 'neighbour'): HostState | undefined => {
@@ -332,8 +337,10 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     const host: HostState = { address, observations: [], fields: emptyFields(), openTcp: new Set(), scannedTcp: new Set(), protocols: new Map() };
     hosts.set(address, host);
     emit({ type: 'host-found', address, via });
-    progress.identify.total++;
-    emit({ type: 'progress', phase: 'identify', ...progress.identify });
+    for (const phase of ['identify', 'check', 'judge'] as const) {
+      progress[phase].total++;
+      emit({ type: 'progress', phase, ...progress[phase] });
+    }
     hostTasks.push(pipeline(host));
     return host;
   };
