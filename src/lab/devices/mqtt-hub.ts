@@ -4,6 +4,7 @@
 import type { LabDevice } from '../device.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
 import { startMqttBroker } from '../protocols/mqtt.js';
+import { startInOrder } from './servers.js';
 
 const IPV4 = '192.168.77.40';
 const HOSTNAME = 'homeassistant';
@@ -37,21 +38,16 @@ export const device: LabDevice = {
   },
 
   async start({ attempts }) {
-    const running: { stop(): Promise<void> }[] = [];
-    const stop = async (): Promise<void> => {
-      for (const server of running.splice(0).reverse()) await server.stop();
-    };
-    try {
-      running.push(
-        await startMqttBroker({
+    return startInOrder([
+      () =>
+        startMqttBroker({
           host: IPV4,
           port: 1883,
           retained: RETAINED_TOPICS,
           onLoginAttempt: () => attempts.record('mqtt'),
         }),
-      );
-      running.push(
-        await startMdnsResponder({
+      () =>
+        startMdnsResponder({
           hostname: HOSTNAME,
           ipv4: IPV4,
           services: [
@@ -70,11 +66,6 @@ export const device: LabDevice = {
             { type: '_mqtt._tcp', instance: 'Mosquitto broker', port: 1883, txt: {} },
           ],
         }),
-      );
-    } catch (error) {
-      await stop();
-      throw error;
-    }
-    return { stop };
+    ]);
   },
 };

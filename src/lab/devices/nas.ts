@@ -1,11 +1,11 @@
 // A Synology DiskStation DS218j on DSM 6.2: anonymous FTP left on, SNMP with the `public`
 // community, and the mDNS records DSM advertises (its model, serial and MAC in the TXT of
 // _http._tcp). The web UI on 5000 is advertised but switched off, so that port is closed.
-import * as net from 'node:net';
 import type { LabDevice } from '../device.js';
 import { startFtpServer } from '../protocols/ftp.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
 import { startSnmpAgent } from '../protocols/snmp.js';
+import { startInOrder, startOpenPortWithoutService } from './servers.js';
 
 const IPV4 = '192.168.77.30';
 const MAC = '00:11:32:ab:cd:ef';
@@ -37,13 +37,9 @@ export const device: LabDevice = {
   },
 
   async start({ attempts }) {
-    const running: { stop(): Promise<void> }[] = [];
-    const stop = async (): Promise<void> => {
-      for (const server of running.splice(0).reverse()) await server.stop();
-    };
-    try {
-      running.push(
-        await startFtpServer({
+    return startInOrder([
+      () =>
+        startFtpServer({
           host: IPV4,
           port: 21,
           greeting: 'DiskStation FTP server ready.',
@@ -51,9 +47,8 @@ export const device: LabDevice = {
           listing: FTP_LISTING,
           onLoginAttempt: () => attempts.record('ftp'),
         }),
-      );
-      running.push(
-        await startSnmpAgent({
+      () =>
+        startSnmpAgent({
           host: IPV4,
           port: 161,
           communities: ['public'],
@@ -77,10 +72,9 @@ export const device: LabDevice = {
             { oid: '1.3.6.1.4.1.6574.1.5.3.0', value: { type: 'string', value: 'DSM 6.2-25426' } },
           ],
         }),
-      );
-      running.push(await startOpenPortWithoutService(IPV4, 445));
-      running.push(
-        await startMdnsResponder({
+      () => startOpenPortWithoutService(IPV4, 445),
+      () =>
+        startMdnsResponder({
           hostname: HOSTNAME,
           ipv4: IPV4,
           services: [
@@ -102,27 +96,7 @@ export const device: LabDevice = {
             },
           ],
         }),
-      );
-    } catch (error) {
-      await stop();
-      throw error;
-    }
-    return { stop };
+    ]);
   },
 };
 
-/**
- * SMB on 445: the port is open (a scanner sees the service is there) but there is no SMB
- * implementation behind it; every connection is accepted and closed at once.
- */
-async function startOpenPortWithoutService(host: string, port: number): Promise<{ stop(): Promise<void> }> {
-  const server = net.createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return { stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}

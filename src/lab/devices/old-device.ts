@@ -3,6 +3,7 @@
 import * as http from 'node:http';
 import type { LabDevice } from '../device.js';
 import { startSshServer } from '../protocols/ssh.js';
+import { startInOrder } from './servers.js';
 
 const IPV4 = '192.168.77.70';
 const MAX_LOGIN_BODY_BYTES = 4096;
@@ -41,26 +42,17 @@ export const device: LabDevice = {
   },
 
   async start({ attempts }) {
-    const running: { stop(): Promise<void> }[] = [];
-    const stop = async (): Promise<void> => {
-      for (const server of running.splice(0).reverse()) await server.stop();
-    };
-    try {
-      running.push(
-        await startSshServer({
+    return startInOrder([
+      () =>
+        startSshServer({
           host: IPV4,
           port: 22,
           ident: 'dropbear_2014.63',
           authMethods: ['password'],
           onLoginAttempt: () => attempts.record('ssh'),
         }),
-      );
-      running.push(await startLoginPage(IPV4, 80, () => attempts.record('http')));
-    } catch (error) {
-      await stop();
-      throw error;
-    }
-    return { stop };
+      () => startLoginPage(IPV4, 80, () => attempts.record('http')),
+    ]);
   },
 };
 

@@ -2,10 +2,11 @@
 // eureka_info endpoint on 8008, the TLS cast channel on 8009) and a UPnP MediaRenderer whose
 // description on 52323 tells anyone on the LAN its model, serial and name.
 import * as http from 'node:http';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import type { LabDevice } from '../device.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
 import { startSsdpResponder } from '../protocols/ssdp.js';
+import { startInOrder, startOpenPortWithoutService } from './servers.js';
 
 const IPV4 = '192.168.77.60';
 const HOSTNAME = 'BRAVIA-4K-GB';
@@ -72,24 +73,18 @@ export const device: LabDevice = {
   },
 
   async start() {
-    const running: { stop(): Promise<void> }[] = [];
-    const stop = async (): Promise<void> => {
-      for (const server of running.splice(0).reverse()) await server.stop();
-    };
-    try {
-      running.push(
-        await startStaticHttpServer(IPV4, UPNP_PORT, UPNP_SERVER, {
+    return startInOrder([
+      () =>
+        startStaticHttpServer(IPV4, UPNP_PORT, UPNP_SERVER, {
           '/dmr.xml': { contentType: 'text/xml; charset="utf-8"', body: MEDIA_RENDERER_DESCRIPTION },
         }),
-      );
-      running.push(
-        await startStaticHttpServer(IPV4, 8008, undefined, {
+      () =>
+        startStaticHttpServer(IPV4, 8008, undefined, {
           '/setup/eureka_info': { contentType: 'application/json', body: EUREKA_INFO },
         }),
-      );
-      running.push(await startOpenPortWithoutService(IPV4, 8009));
-      running.push(
-        await startSsdpResponder({
+      () => startOpenPortWithoutService(IPV4, 8009),
+      () =>
+        startSsdpResponder({
           ipv4: IPV4,
           server: UPNP_SERVER,
           location: `http://${IPV4}:${UPNP_PORT}/dmr.xml`,
@@ -101,9 +96,8 @@ export const device: LabDevice = {
             'urn:schemas-upnp-org:service:AVTransport:1',
           ],
         }),
-      );
-      running.push(
-        await startMdnsResponder({
+      () =>
+        startMdnsResponder({
           hostname: HOSTNAME,
           ipv4: IPV4,
           services: [
@@ -128,12 +122,7 @@ export const device: LabDevice = {
             },
           ],
         }),
-      );
-    } catch (error) {
-      await stop();
-      throw error;
-    }
-    return { stop };
+    ]);
   },
 };
 
@@ -175,15 +164,6 @@ async function startStaticHttpServer(
   };
 }
 
-/**
- * The cast channel on 8009 is TLS with Google's own protocol inside: not implemented here. The
- * port is open (a scanner sees it) and every connection is accepted and closed at once.
- */
-async function startOpenPortWithoutService(host: string, port: number): Promise<{ stop(): Promise<void> }> {
-  const server = net.createServer((socket) => socket.destroy());
-  await listen(server, port, host);
-  return { stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 function listen(server: net.Server, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
