@@ -3,7 +3,15 @@
 
 type Token = number | string;
 
-const PRE_RELEASE = /^(alpha|a|beta|b|rc|pre|dev|test)$/i;
+const PRE_RELEASE = /^(alpha|beta|rc|pre|dev|test)$/i;
+/** `a`/`b` mean alpha/beta only before a number (1.0b2); alone they are patch letters (ProFTPD 1.3.5a). */
+const SHORT_PRE_RELEASE = /^[ab]$/i;
+
+function isPreRelease(tokens: readonly Token[], index: number): boolean {
+  const token = tokens[index];
+  if (typeof token !== 'string') return false;
+  return PRE_RELEASE.test(token) || (SHORT_PRE_RELEASE.test(token) && typeof tokens[index + 1] === 'number');
+}
 
 function tokenize(version: string): Token[] {
   return (version.match(/\d+|[a-z]+/gi) ?? []).map((part) => (/^\d+$/.test(part) ? Number(part) : part.toLowerCase()));
@@ -18,16 +26,15 @@ export function compareVersions(a: string, b: string): number {
     const y = right[i];
     if (x === undefined || y === undefined) {
       // The longer one is newer, unless what it adds is a pre-release tag (1.0rc1 < 1.0).
-      const extra = x ?? y;
-      const longerIsNewer = !(typeof extra === 'string' && PRE_RELEASE.test(extra));
+      const longerIsNewer = !isPreRelease(x === undefined ? right : left, i);
       const sign = x === undefined ? -1 : 1;
       return longerIsNewer ? sign : -sign;
     }
     if (x === y) continue;
     if (typeof x === 'number' && typeof y === 'number') return x - y;
     if (typeof x === 'string' && typeof y === 'string') {
-      const xPre = PRE_RELEASE.test(x);
-      const yPre = PRE_RELEASE.test(y);
+      const xPre = isPreRelease(left, i);
+      const yPre = isPreRelease(right, i);
       if (xPre !== yPre) return xPre ? -1 : 1;
       return x < y ? -1 : 1;
     }
