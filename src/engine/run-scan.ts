@@ -11,7 +11,7 @@ import type { TargetSet } from '../core/policy.js';
 import type { SignaturePack } from '../signatures/compile.js';
 import { Channel, createLimiter, type Clock } from './concurrency.js';
 import type { Net } from './net.js';
-import type { CredentialDriver, DiscoveryProbe, Probe, ProbeCategory, ProbeOutput, ServiceProbe } from './probe.js';
+import type { CredentialDriver, DiscoveryProbe, Probe, ProbeCategory, ProbeOutput, ServiceProbe, ServiceSubject } from './probe.js';
 import { IOT_PORTS, LIVENESS_PORTS, portName } from './ports.js';
 
 export interface ScanConfig {
@@ -121,6 +121,14 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
   const serviceFields = (host: HostState, transport: Transport, port: number): FieldBag =>
     host.observations.filter((o) => o.port === port && (o.transport ?? 'tcp') === transport).reduce((bag, o) => withFields(bag, o.fields), emptyFields());
 
+  const subjectOf = (host: HostState, transport: Transport, port: number): ServiceSubject => ({
+    address: host.address,
+    port,
+    transport,
+    hostFields: host.fields,
+    serviceFields: serviceFields(host, transport, port),
+  });
+
   /** Runs one service probe and turns its outputs into events; expected failures are values. */
   const runServiceProbe = async (host: HostState, probe: ServiceProbe, port: number) => {
     const started = Date.now();
@@ -130,8 +138,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     let observed = false;
     await sockets(async () => {
       try {
-        const subject = { address: host.address, port, transport: probe.transport, hostFields: host.fields, serviceFields: serviceFields(host, probe.transport, port) };
-        for await (const output of probe.run({ subject, net, signal, timeoutMs: config.readTimeoutMs })) {
+        for await (const output of probe.run({ subject: subjectOf(host, probe.transport, port), net, signal, timeoutMs: config.readTimeoutMs })) {
           if (output.kind === 'observation') {
             observed = true;
             record(host, probe.id, output, port, probe.transport);
@@ -164,20 +171,13 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
       for (const port of ports) {
         // A probe with no default ports decides by what was seen (the UPnP control port, say).
         const portFits = probe.defaultPorts.length === 0 || probe.defaultPorts.includes(port);
-        if (!portFits || !probe.appliesTo(subjectOf(host, probe, port))) continue;
+        if (!portFits || !probe.appliesTo(subjectOf(host, probe.transport, port))) continue;
         runs.push(runServiceProbe(host, probe, port));
       }
     }
     await Promise.all(runs);
   };
 
-  const subjectOf = (host: HostState, probe: ServiceProbe, port: number) => ({
-    address: host.address,
-    port,
-    transport: probe.transport,
-    hostFields: host.fields,
-    serviceFields: serviceFields(host, probe.transport, port),
-  });
 
   const scanTcpPorts = async (host: HostState, ports: readonly number[]) => {
     await Promise.all(
@@ -197,43 +197,39 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     );
   };
 
+  /** A service as its fields name it: protocol, then product, version and CPE from signatures/services. */
+  const serviceRecord = (transport: Transport, port: number, protocol: string, matchFields: FieldBag, banner: string | undefined): Service => {
+    const identity = identifyService(pack.services, protocol, matchFields);
+    return {
+      transport,
+      port,
+      name: protocol,
+      ...(identity?.product !== undefined && { product: identity.product }),
+      ...(identity?.version !== undefined && { version: identity.version }),
+      ...(identity?.cpe !== undefined && { cpe: identity.cpe }),
+      ...(banner !== undefined && { banner }),
+    };
+  };
+
   /** The services of a host as the latest evidence names them. */
   const describeServices = (host: HostState): Service[] => {
-    const services: Service[] = [...host.openTcp].sort((a, b) => a - b).map((port) => {
+    const ssdpServer = firstValue(host.fields, 'ssdp.server');
+    const services = [...host.openTcp].sort((a, b) => a - b).map((port) => {
       const known = host.protocols.get(portKey('tcp', port));
       const fields = serviceFields(host, 'tcp', port);
-      const upnp = fields.has('upnp.deviceType');
-      // An HTTP server that serves a UPnP description is the device's UPnP stack.
-      const protocol = upnp ? 'upnp' : (known?.protocol ?? portName(port));
-      // UPnP servers announce themselves in the SSDP SERVER header, not on their port.
-      const matchFields = upnp ? withFields(fields, Object.fromEntries([['ssdp.server', firstValue(host.fields, 'ssdp.server') ?? '']])) : fields;
-      const identity = identifyService(pack.services, protocol, matchFields);
-      const banner = upnp ? firstValue(host.fields, 'ssdp.server') : known?.bannerField !== undefined ? firstValue(fields, known.bannerField) : undefined;
-      return {
-        transport: 'tcp',
-        port,
-        name: protocol,
-        ...(identity?.product !== undefined && { product: identity.product }),
-        ...(identity?.version !== undefined && { version: identity.version }),
-        ...(identity?.cpe !== undefined && { cpe: identity.cpe }),
-        ...(banner !== undefined && { banner }),
-      };
+      // An HTTP server that serves a UPnP description is the device's UPnP stack, and UPnP
+      // stacks announce themselves in the SSDP SERVER header, not on their port.
+      if (fields.has('upnp.deviceType')) {
+        return serviceRecord('tcp', port, 'upnp', ssdpServer === undefined ? fields : withFields(fields, { 'ssdp.server': ssdpServer }), ssdpServer);
+      }
+      const banner = known?.bannerField !== undefined ? firstValue(fields, known.bannerField) : undefined;
+      return serviceRecord('tcp', port, known?.protocol ?? portName(port), fields, banner);
     });
     for (const [key, known] of host.protocols) {
       if (!key.startsWith('udp/')) continue;
       const port = Number(key.slice(4));
       const fields = serviceFields(host, 'udp', port);
-      const identity = identifyService(pack.services, known.protocol, fields);
-      const banner = known.bannerField !== undefined ? firstValue(fields, known.bannerField) : undefined;
-      services.push({
-        transport: 'udp',
-        port,
-        name: known.protocol,
-        ...(identity?.product !== undefined && { product: identity.product }),
-        ...(identity?.version !== undefined && { version: identity.version }),
-        ...(identity?.cpe !== undefined && { cpe: identity.cpe }),
-        ...(banner !== undefined && { banner }),
-      });
+      services.push(serviceRecord('udp', port, known.protocol, fields, known.bannerField !== undefined ? firstValue(fields, known.bannerField) : undefined));
     }
     return services;
   };
@@ -271,7 +267,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
         const first = plan[0];
         if (!first) return;
         const context = (params: Record<string, string> = {}) => ({
-          subject: { address: host.address, port, transport, hostFields: host.fields, serviceFields: fields },
+          subject: subjectOf(host, transport, port),
           net,
           signal,
           timeoutMs: config.readTimeoutMs,
