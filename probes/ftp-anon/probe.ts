@@ -21,19 +21,16 @@ export const ftpAnonProbe: ServiceProbe = {
 };
 
 async function* run(ctx: ProbeContext): AsyncIterable<ProbeOutput> {
-  const { address, port } = ctx.subject;
-  const connected = await ctx.net.connectTcp(address, port, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 64 * 1024 });
-  if (!connected.ok) {
-    yield { kind: 'status', status: connected.status, ...(connected.detail === undefined ? {} : { detail: connected.detail }) };
+  const { port } = ctx.subject;
+  const opened = await FtpControl.open(ctx);
+  if (!opened.ok) {
+    yield { kind: 'status', status: opened.status, ...(opened.detail !== undefined && { detail: opened.detail }) };
     return;
   }
-  const control = new FtpControl(connected.conn, ctx.timeoutMs);
+  const { control, greeting } = opened;
   try {
-    const greeting = await control.reply();
-    if (!greeting.ok || greeting.reply.code !== 220) {
-      yield greeting.ok
-        ? { kind: 'status', status: 'protocol-mismatch', detail: `greeting code ${greeting.reply.code}` }
-        : { kind: 'status', status: greeting.status, detail: greeting.detail };
+    if (greeting.code !== 220) {
+      yield { kind: 'status', status: 'protocol-mismatch', detail: `greeting code ${greeting.code}` };
       return;
     }
     const user = await control.command('USER anonymous');
@@ -59,10 +56,10 @@ async function* run(ctx: ProbeContext): AsyncIterable<ProbeOutput> {
     const fields: Record<string, string> = { 'ftp.anonymous': 'accepted', 'ftp.anonymous.listing': entries === undefined ? 'denied' : 'allowed' };
     if (entries !== undefined) fields['ftp.anonymous.entries'] = String(entries);
     yield { kind: 'observation', port, transport: 'tcp', fields };
-    connected.conn.write('QUIT\r\n');
+    control.quit();
     yield { kind: 'status', status: ctx.signal.aborted ? 'aborted' : 'success' };
   } finally {
-    connected.conn.close();
+    control.close();
   }
 }
 

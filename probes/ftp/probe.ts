@@ -48,6 +48,30 @@ export class FtpControl {
     return { ok: false, status: 'protocol-mismatch', detail: this.buffered.length === 0 ? 'closed without a reply' : 'reply too long' };
   }
 
+  /**
+   * Connects and reads the greeting: the open control channel (the caller closes it), or the
+   * status that ends the probe.
+   */
+  static async open(ctx: ProbeContext): Promise<{ ok: true; control: FtpControl; greeting: FtpReply } | { ok: false; status: ProbeStatus; detail?: string }> {
+    const connected = await ctx.net.connectTcp(ctx.subject.address, ctx.subject.port, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 64 * 1024 });
+    if (!connected.ok) return { ok: false, status: connected.status, ...(connected.detail !== undefined && { detail: connected.detail }) };
+    const control = new FtpControl(connected.conn, ctx.timeoutMs);
+    const greeting = await control.reply();
+    if (!greeting.ok) {
+      control.close();
+      return greeting;
+    }
+    return { ok: true, control, greeting: greeting.reply };
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+
+  quit(): void {
+    this.conn.write('QUIT\r\n');
+  }
+
   async command(line: string): Promise<ReplyOutcome> {
     this.conn.write(`${line}\r\n`);
     return this.reply();
@@ -71,28 +95,22 @@ function decode(bytes: Uint8Array): string {
 }
 
 async function* run(ctx: ProbeContext): AsyncIterable<ProbeOutput> {
-  const { address, port } = ctx.subject;
-  const connected = await ctx.net.connectTcp(address, port, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 64 * 1024 });
-  if (!connected.ok) {
-    yield { kind: 'status', status: connected.status, ...(connected.detail === undefined ? {} : { detail: connected.detail }) };
+  const opened = await FtpControl.open(ctx);
+  if (!opened.ok) {
+    yield { kind: 'status', status: opened.status, ...(opened.detail !== undefined && { detail: opened.detail }) };
     return;
   }
-  const control = new FtpControl(connected.conn, ctx.timeoutMs);
+  const { control, greeting } = opened;
   try {
-    const greeting = await control.reply();
-    if (!greeting.ok) {
-      yield { kind: 'status', status: greeting.status, detail: greeting.detail };
-      return;
-    }
     // 220 is "ready"; 120 (ready soon) and 421 (busy) still carry the server's text.
-    if (![220, 120, 421].includes(greeting.reply.code)) {
-      yield { kind: 'status', status: 'protocol-mismatch', detail: `greeting code ${greeting.reply.code}` };
+    if (![220, 120, 421].includes(greeting.code)) {
+      yield { kind: 'status', status: 'protocol-mismatch', detail: `greeting code ${greeting.code}` };
       return;
     }
-    yield { kind: 'observation', port, transport: 'tcp', fields: { 'ftp.banner': replyText(greeting.reply) } };
-    connected.conn.write('QUIT\r\n');
+    yield { kind: 'observation', port: ctx.subject.port, transport: 'tcp', fields: { 'ftp.banner': replyText(greeting) } };
+    control.quit();
     yield { kind: 'status', status: 'success' };
   } finally {
-    connected.conn.close();
+    control.close();
   }
 }

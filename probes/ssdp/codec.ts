@@ -121,7 +121,8 @@ const DEVICE_FIELDS = [
   'presentationURL',
 ] as const;
 
-const xmlParser = new XMLParser({
+/** UPnP XML as data only: no entity expansion, no type guessing, namespaces dropped. */
+export const UPNP_XML_OPTIONS = {
   ignoreAttributes: true,
   removeNSPrefix: true,
   parseTagValue: false,
@@ -129,8 +130,9 @@ const xmlParser = new XMLParser({
   htmlEntities: false,
   ignoreDeclaration: true,
   trimValues: true,
-  isArray: (name: string) => name === 'device' || name === 'service',
-});
+} as const;
+
+const xmlParser = new XMLParser({ ...UPNP_XML_OPTIONS, isArray: (name: string) => name === 'device' || name === 'service' });
 
 /** Parses a device description; `location` is the URL it came from (for resolving control URLs). */
 export function parseDeviceDescription(xml: string, location: string): DescriptionResult {

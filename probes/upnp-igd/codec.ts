@@ -2,7 +2,7 @@
 // actions only. Builds the envelope and reads the response or the UPnP fault. Pure.
 import { XMLParser } from 'fast-xml-parser';
 import { printable } from '../../src/core/sanitize.js';
-import { decodeXmlEntities } from '../ssdp/codec.js';
+import { decodeXmlEntities, UPNP_XML_OPTIONS } from '../ssdp/codec.js';
 
 /** The WAN connection services whose port mappings can be read. */
 export const IGD_SERVICE_TYPE = /^urn:schemas-upnp-org:service:(?:WANIPConnection:[12]|WANPPPConnection:1)$/;
@@ -32,15 +32,7 @@ export type SoapResult =
   | { kind: 'fault'; errorCode?: number; description?: string }
   | { kind: 'invalid'; reason: string };
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  processEntities: false,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  trimValues: true,
-});
+const parser = new XMLParser(UPNP_XML_OPTIONS);
 
 export function parseSoapResponse(xml: string, action: ReadOnlyAction): SoapResult {
   if (xml.length > MAX_SOAP_RESPONSE_BYTES) return { kind: 'invalid', reason: 'response too large' };
