@@ -19,8 +19,23 @@ function genericApplies(set: CredentialSetSpec, serviceFields: FieldBag): boolea
   switch (set.strategy) {
     case 'basic-auth':
       return firstValue(serviceFields, 'http.auth-scheme') === 'basic';
+    case 'digest-auth':
+      return firstValue(serviceFields, 'http.auth-scheme') === 'digest';
+    case 'form-login':
+      return firstValue(serviceFields, 'http.login-form') === 'yes';
     case 'telnet-prompt':
       return firstValue(serviceFields, 'telnet.prompt') === 'login';
+    case 'ssh-password':
+      return (serviceFields.get('ssh.auth-methods') ?? []).some((methods) => methods.split(',').includes('password'));
+    case 'ftp-login':
+      return firstValue(serviceFields, 'ftp.banner') !== undefined;
+    case 'mqtt-connect':
+      return ['not-authorized', 'bad-credentials'].includes(firstValue(serviceFields, 'mqtt.connack') ?? '');
+    case 'rtsp-auth':
+      return firstValue(serviceFields, 'rtsp.describe-status') === '401';
+    case 'snmp-community':
+      // SNMP has no way to say "wrong community": a generic community is only worth one packet on a port that is there.
+      return true;
   }
 }
 

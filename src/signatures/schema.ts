@@ -101,7 +101,28 @@ export const serviceRuleSchema = z
   .strict();
 export type ServiceRuleSpec = z.infer<typeof serviceRuleSchema>;
 
-export const CREDENTIAL_STRATEGIES = ['basic-auth', 'telnet-prompt'] as const;
+/**
+ * How a driver proves a login (one driver per protocol implements its strategies):
+ * telnet-prompt, basic-auth / digest-auth / form-login (http), ssh-password, ftp-login,
+ * mqtt-connect, rtsp-auth (Basic or Digest, as the server asks), snmp-community (password = community).
+ */
+export const CREDENTIAL_STRATEGIES = [
+  'telnet-prompt',
+  'basic-auth',
+  'digest-auth',
+  'form-login',
+  'ssh-password',
+  'ftp-login',
+  'mqtt-connect',
+  'rtsp-auth',
+  'snmp-community',
+] as const;
+
+/**
+ * Placeholders a password may contain, filled from identifiers the scan already saw (PSTI: no
+ * passwords derived from public identifiers). A pair whose placeholder has no value is skipped.
+ */
+export const PASSWORD_PLACEHOLDERS = ['mac-last6', 'mac-last6-lower', 'mac-last8', 'serial', 'serial-last8'] as const;
 
 export const credentialSetSchema = z
   .object({
@@ -114,7 +135,7 @@ export const credentialSetSchema = z
     /** Which devices the pairs are published for: a fingerprint id, or `generic` for the short common list. */
     appliesTo: z.union([z.object({ fingerprints: z.array(id).min(1) }).strict(), z.object({ generic: z.literal(true) }).strict()]),
     /** The check a success proves: a vendor default, or a guessable non-vendor pair. */
-    check: z.enum(['default-cred-accepted', 'weak-guessable-cred']),
+    check: z.enum(['default-cred-accepted', 'weak-guessable-cred', 'password-derived-from-id']),
     pairs: z
       .array(z.object({ username: z.string(), password: z.string(), source: z.string().min(3) }).strict())
       .min(1),
