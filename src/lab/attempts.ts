@@ -3,9 +3,10 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttemptCounter } from './device.js';
+import { LAB_NAME } from './name.js';
 
 /** Pid files, logs and attempt counts of the running lab. */
-export const LAB_STATE_DIR = '/run/iotscan-lab';
+export const LAB_STATE_DIR = `/run/iotscan-${LAB_NAME}`;
 
 function attemptsPath(deviceId: string): string {
   return join(LAB_STATE_DIR, `${deviceId}.attempts.json`);

@@ -18,7 +18,7 @@ export interface DeviceTruth {
 }
 
 export interface LabDeviceSpec {
-  /** Short kebab-case id; the namespace is `iotlab-<id>`. */
+  /** Short kebab-case id; the namespace is `<lab name>-<id>` (`iotlab-<id>` by default). */
   id: string;
   ipv4: string;
   mac: string;

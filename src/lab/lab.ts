@@ -1,7 +1,7 @@
 // The virtual home network: bring it up, tear it down, say how it is, run a command inside it.
 //
-// Everything the lab owns is found again by name (namespaces `iotlab-*`, /etc/netns/iotlab-*,
-// /run/iotscan-lab), so labDown cleans up after a crash as well as after labUp.
+// Everything the lab owns is found again by name (namespaces `<lab>-*`, /etc/netns/<lab>-*,
+// /run/iotscan-<lab>), so labDown cleans up after a crash as well as after labUp.
 import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -9,7 +9,9 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { LAB_STATE_DIR } from './attempts.js';
+import { LAB_NAME_ERROR } from './name.js';
 import {
+  LAB_NAMESPACE_PREFIX,
   LabError,
   SWITCH_NAMESPACE,
   attachHost,
@@ -45,6 +47,7 @@ const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(do
 
 /** One line saying why the lab cannot run here, or undefined when it can. */
 export function checkLabPrerequisites(): string | undefined {
+  if (LAB_NAME_ERROR !== undefined) return LAB_NAME_ERROR;
   if (process.platform !== 'linux') return 'the lab needs Linux network namespaces';
   if (process.getuid?.() !== 0) return 'the lab needs root (it creates network namespaces): run it with sudo';
   const searchPath = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
@@ -164,7 +167,7 @@ export async function labUp(): Promise<LabStatus> {
     await mkdir(LAB_STATE_DIR, { recursive: true });
     await createSwitch();
     await Promise.all([
-      attachHost({ id: SCANNER_NAMESPACE.slice('iotlab-'.length), ipv4: SCANNER_ADDRESS, mac: SCANNER_MAC }),
+      attachHost({ id: SCANNER_NAMESPACE.slice(LAB_NAMESPACE_PREFIX.length), ipv4: SCANNER_ADDRESS, mac: SCANNER_MAC }),
       ...LAB_DEVICES.map(({ spec }) => attachHost({ id: spec.id, ipv4: spec.ipv4, mac: spec.mac })),
     ]);
     const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -224,7 +227,7 @@ export async function labDown(): Promise<void> {
   if (failures.length > 0) throw new LabError(`lab down left something behind: ${failures[0]}`);
 }
 
-/** Runs a command as the household laptop (inside `iotlab-scan`) and returns its exit code. */
+/** Runs a command as the household laptop (inside the scanner namespace) and returns its exit code. */
 export async function labExec(argv: string[]): Promise<number> {
   requirePrerequisites();
   if (argv.length === 0) throw new LabError('lab exec needs a command to run');

@@ -1,15 +1,16 @@
 // Linux network namespaces for the lab, through iproute2 (argument arrays, never a shell).
 //
-// Layout: `iotlab-sw` holds the bridge `br0` (the home switch); every other lab namespace has one
+// Layout: `<lab>-sw` (`iotlab-sw` by default, see name.ts) holds the bridge `br0` (the home switch); every other lab namespace has one
 // veth whose far end is a port of that bridge. Each veth is created from inside the switch
 // namespace with its peer placed straight into the device namespace, so no lab interface ever
 // exists in the root namespace. No default route, no forwarding: the lab reaches nothing else.
 import { execFile } from 'node:child_process';
 import { mkdir, rm, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LAB_NAME } from './name.js';
 
-export const LAB_NAMESPACE_PREFIX = 'iotlab-';
-export const SWITCH_NAMESPACE = 'iotlab-sw';
+export const LAB_NAMESPACE_PREFIX = `${LAB_NAME}-`;
+export const SWITCH_NAMESPACE = `${LAB_NAME}-sw`;
 const BRIDGE = 'br0';
 const NETNS_ETC = '/etc/netns';
 const COMMAND_TIMEOUT_MS = 10_000;
@@ -89,7 +90,7 @@ export async function createSwitch(): Promise<void> {
 }
 
 export interface HostLink {
-  /** Namespace suffix: the host's namespace is `iotlab-<id>`. */
+  /** Namespace suffix: the host's namespace is `<lab>-<id>`. */
   id: string;
   ipv4: string;
   mac: string;
@@ -137,7 +138,7 @@ export async function deleteNamespace(name: string): Promise<void> {
   await run('ip', ['netns', 'del', name]);
 }
 
-/** Removes /etc/netns/iotlab-* left by any lab, present or crashed. */
+/** Removes /etc/netns/<lab>-* left by this lab, present or crashed. */
 export async function removeNamespaceConfig(): Promise<void> {
   let entries: string[];
   try {

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkLabPrerequisites, labDown, labStatus, labUp } from '../../src/lab/lab.js';
+import { LAB_NAMESPACE_PREFIX, SWITCH_NAMESPACE, namespaceFor } from '../../src/lab/namespaces.js';
 import { LAB_DEVICES, SCANNER_NAMESPACE } from '../../src/lab/registry.js';
 
 const skipReason = checkLabPrerequisites();
@@ -71,7 +72,7 @@ describe.skipIf(skipReason !== undefined)(`lab infrastructure${skipReason ? ` (s
     expect(upMs).toBeLessThan(15_000);
 
     const namespaces = await ipNetnsList();
-    const expected = ['iotlab-sw', SCANNER_NAMESPACE, ...LAB_DEVICES.map(({ spec }) => `iotlab-${spec.id}`)];
+    const expected = [SWITCH_NAMESPACE, SCANNER_NAMESPACE, ...LAB_DEVICES.map(({ spec }) => namespaceFor(spec.id))];
     for (const name of expected) expect(namespaces).toContain(name);
 
     const open = await openPortsFromScanner(LAB_DEVICES.map(({ spec }) => spec.ipv4));
@@ -86,7 +87,7 @@ describe.skipIf(skipReason !== undefined)(`lab infrastructure${skipReason ? ` (s
 
     await labDown();
     const after = await ipNetnsList();
-    expect(after.filter((name) => name.startsWith('iotlab-'))).toEqual([]);
+    expect(after.filter((name) => name.startsWith(LAB_NAMESPACE_PREFIX))).toEqual([]);
     for (const pid of pids) {
       expect(pid).toBeTypeOf('number');
       if (pid !== undefined) expect(processExists(pid), `device process ${pid} still alive`).toBe(false);
