@@ -22,6 +22,9 @@ import { checkLabPrerequisites, labDown, labExec, labStatus, labUp, LabError } f
 import { toScanDocument } from '../report/json.js';
 import { toNdjsonLine } from '../report/ndjson.js';
 import { renderText } from '../report/text.js';
+import { renderDiff } from '../report/diff-text.js';
+import { diffScans } from '../core/diff.js';
+import { printable } from '../core/sanitize.js';
 import { defaultDbPath, openStore } from '../store/store.js';
 import { loadSignatures } from '../signatures/load.js';
 import { lintPack } from '../signatures/lint.js';
@@ -39,12 +42,16 @@ const USAGE = `iotscan: see what your home network exposes
   iotscan scan [TARGET...]     scan your own network (default: the private subnets of this machine)
       --format tui|text|json|ndjson   output (default: tui on a terminal, text otherwise)
       --check-credentials     also try a few published default passwords (only on your own devices)
+      --dry-run               with --check-credentials: list which logins would be tried, try none
       --attempts N            login attempts per service with --check-credentials (default ${DEFAULT_ATTEMPTS_PER_SERVICE}, at most ${MAX_ATTEMPTS_PER_SERVICE})
+      --profile full|discovery   discovery: only find devices and open ports (default: full)
       --allow-public          allow targets outside private, link-local and loopback ranges
       --max-hosts N           refuse targets larger than N addresses (default ${DEFAULT_MAX_ADDRESSES})
       --db PATH               history database (default: $XDG_DATA_HOME/iotscan/history.db)
       --no-history            do not record this scan
   iotscan history [--limit N] [--db PATH]      list past scans
+  iotscan diff [OLD NEW] [--db PATH]          what changed between two scans (default: the last two)
+  iotscan label HOST NAME [--db PATH]         name a device (HOST: address, MAC or device id); kept across scans
   iotscan lab up|down|status                  the virtual home network (needs root and iproute2)
   iotscan lab exec -- COMMAND...              run a command inside the lab's scanner namespace
   iotscan demo                                lab up, scan it live, lab down
@@ -80,6 +87,8 @@ async function scanCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     format: { type: 'string' },
     'check-credentials': { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    profile: { type: 'string' },
     attempts: { type: 'string' },
     'allow-public': { type: 'boolean' },
     'max-hosts': { type: 'string' },
@@ -101,13 +110,19 @@ async function scanCommand(args: string[]): Promise<number> {
     allowPublic: values['allow-public'] === true,
     maxAddresses: positiveInteger(values['max-hosts'], '--max-hosts', DEFAULT_MAX_ADDRESSES),
   });
+  const depth = (values.profile as string | undefined) ?? 'full';
+  if (depth !== 'full' && depth !== 'discovery') throw new UsageError(`--profile must be full or discovery, not "${depth}"`);
+  if (values['dry-run'] === true && values['check-credentials'] !== true) throw new UsageError('--dry-run lists credential checks: use it with --check-credentials');
+  const credentials = values['check-credentials'] !== true ? 'off' : values['dry-run'] === true ? 'dry-run' : 'try';
   const pack = loadSignatures();
   const config: ScanConfig = {
     runId: randomUUID(),
     targets,
-    profile: values['check-credentials'] === true ? 'default+credentials' : 'default',
+    profile: depth === 'discovery' ? 'discovery' : credentials === 'off' ? 'default' : credentials === 'dry-run' ? 'default+credentials-dry-run' : 'default+credentials',
     toolVersion: toolVersion(),
-    checkCredentials: values['check-credentials'] === true,
+    credentials,
+    depth,
+    linkLocalZones: zonesInside(targets.addresses),
     attemptsPerService: positiveInteger(values.attempts, '--attempts', DEFAULT_ATTEMPTS_PER_SERVICE, MAX_ATTEMPTS_PER_SERVICE),
     attemptSpacingMs: 1000,
     discoveryWindowMs: 2000,
@@ -127,11 +142,13 @@ async function scanCommand(args: string[]): Promise<number> {
   const recordEvent = store?.recorder();
   const events = runScan(config, { net: createNodeNet(), pack, probes: PROBES, drivers: CREDENTIAL_DRIVERS, clock: systemClock, macVendor: lookupMacVendor }, controller.signal);
 
-  // One stream, several consumers: the store sees every event before the screen does.
+  // One stream, several consumers: the store sees every event before the screen does. The history
+  // also names each device: the same one as in earlier runs, whatever its address now.
   async function* recorded(): AsyncIterable<ScanEvent> {
     for await (const event of events) {
-      recordEvent?.(event);
-      yield event;
+      const named = store && event.type === 'host-identified' ? { ...event, host: { ...event.host, ...store.resolveDevice(event.host.keys, new Date().toISOString()) } } : event;
+      recordEvent?.(named);
+      yield named;
     }
   }
 
@@ -157,6 +174,55 @@ async function scanCommand(args: string[]): Promise<number> {
     store?.close();
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
+  }
+}
+
+/** Interfaces with an IPv4 address inside the targets: their IPv6 link-local neighbours are the same home segment. */
+function zonesInside(addresses: readonly string[]): string[] {
+  const targets = new Set(addresses);
+  return Object.entries(networkInterfaces())
+    .filter(([, list]) => (list ?? []).some((entry) => entry.family === 'IPv4' && targets.has(entry.address)))
+    .map(([name]) => name);
+}
+
+function labelCommand(args: string[]): number {
+  const { values, positionals } = parse(args, { db: { type: 'string' } });
+  const [ref, ...words] = positionals;
+  const label = printable(words.join(' ').trim(), 64);
+  if (ref === undefined || label === '') throw new UsageError('label needs a device and a name: iotscan label 192.168.1.20 "Kitchen camera"');
+  const store = openStore((values.db as string | undefined) ?? defaultDbPath());
+  try {
+    const deviceId = store.setLabel(ref, label);
+    if (deviceId === undefined) throw new UsageError(`no device "${printable(ref, 64)}" in the history; scan first, then label it by its address, MAC or device id`);
+    process.stdout.write(`${deviceId} is now "${label}"\n`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+function diffCommand(args: string[]): number {
+  const { values, positionals } = parse(args, { db: { type: 'string' }, format: { type: 'string' } });
+  const format = (values.format as string | undefined) ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not "${format}"`);
+  const store = openStore((values.db as string | undefined) ?? defaultDbPath());
+  try {
+    let [older, newer] = positionals;
+    if (positionals.length === 0) {
+      const runs = store.listRuns(2);
+      if (runs.length < 2) throw new UsageError('diff needs two scans in the history; scan again later');
+      [newer, older] = [runs[0]?.id, runs[1]?.id];
+    } else if (positionals.length !== 2) {
+      throw new UsageError('diff takes two scan ids (see iotscan history), or none for the last two');
+    }
+    const before = store.loadRunState(older ?? '');
+    const after = store.loadRunState(newer ?? '');
+    if (!before || !after) throw new UsageError(`no scan "${printable((before ? newer : older) ?? '', 64)}" in the history (see iotscan history)`);
+    const changes = diffScans(before, after);
+    process.stdout.write(format === 'json' ? `${JSON.stringify(changes, null, 2)}\n` : renderDiff(changes));
+    return 0;
+  } finally {
+    store.close();
   }
 }
 
@@ -249,6 +315,10 @@ export async function main(argv: string[]): Promise<number> {
         return await scanCommand(rest);
       case 'history':
         return historyCommand(rest);
+      case 'diff':
+        return diffCommand(rest);
+      case 'label':
+        return labelCommand(rest);
       case 'lab':
         return await labCommand(rest);
       case 'demo':

@@ -12,6 +12,8 @@ export type ScanEvent =
   | { type: 'host-found'; address: string; via: DiscoveryMethod }
   /** The full, current picture of a host; sent again whenever it improves. Keyed by address. */
   | { type: 'host-identified'; address: string; host: Host }
+  /** `address` turned out to be the same device as `into` (same MAC, UDN, serial or TXT id); its view moves there. */
+  | { type: 'host-merged'; address: string; into: string }
   | { type: 'service-found'; address: string; service: Service }
   | { type: 'observation'; observation: Observation }
   | {

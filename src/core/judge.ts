@@ -1,46 +1,14 @@
 // Observations become findings: which practice is broken, how badly, how sure we are, and what a
 // household should do. Pure: the same evidence and pack always give the same findings.
-import type { Confidence, Finding, Identity, Observation, Practice, Service, Severity, Transport } from './model.js';
+import type { Finding, Practice, Service, Severity } from './model.js';
 import { severityRank } from './model.js';
 import { assessVersion } from './vulns.js';
 import { distributionRevision } from './versions.js';
-import type { SignaturePack } from '../signatures/compile.js';
+import { deviceWord, where, withField, type Draft, type HostEvidence, type Knowledge, type Rule } from './judge-kit.js';
+import { selfSignedOrExpiredCert, sshWeakAlgorithms, weakTls } from './judge-crypto.js';
+import { adbOverNetwork, tftpOrLegacyCleartext, unexpectedOpenServices } from './judge-exposure.js';
 
-export interface HostEvidence {
-  address: string;
-  observations: readonly Observation[];
-  services: readonly Service[];
-  identity: Identity;
-}
-
-interface Draft {
-  check: string;
-  severity?: Severity;
-  confidence: Confidence;
-  confidenceReason?: string;
-  port?: number;
-  transport?: Transport;
-  summary: string;
-  observations: string[];
-  facts: Record<string, string>;
-  signature?: string;
-}
-
-type Knowledge = Pick<SignaturePack, 'practices' | 'versions'>;
-type Rule = (host: HostEvidence, knowledge: Knowledge) => Draft[];
-
-const where = (o: Observation): { port?: number; transport?: Transport } => ({
-  ...(o.port !== undefined && { port: o.port }),
-  ...(o.transport !== undefined && { transport: o.transport }),
-});
-
-function withField(host: HostEvidence, field: string, value?: string): Observation[] {
-  return host.observations.filter((o) => field in o.fields && (value === undefined || o.fields[field] === value));
-}
-
-function deviceWord(identity: Identity): string {
-  return identity.type ?? 'device';
-}
+export type { HostEvidence } from './judge-kit.js';
 
 /** A possessive first name ("Anna's TV") in a name a device broadcasts. */
 const PERSONAL_NAME = /(^|[\s"'(])\p{Lu}\p{Ll}+['’]s(\s|$)/u;
@@ -61,16 +29,26 @@ const telnetOpen: Rule = (host) =>
       facts: { prompt: o.fields['telnet.prompt'] ?? 'none' },
     }));
 
+/** What an accepted pair says about the password, by the check its credential set proves. */
+const PASSWORD_KIND: Readonly<Record<string, string>> = {
+  'default-cred-accepted': 'a published default password',
+  'weak-guessable-cred': 'an easily guessed password',
+  'password-derived-from-id': 'a password worked out from identifiers it broadcasts (its MAC address or serial number)',
+};
+
 const credentialAccepted: Rule = (host) =>
-  withField(host, 'cred.result', 'accepted').map((o) => ({
-    check: o.fields['cred.check'] ?? 'default-cred-accepted',
-    confidence: 'high',
-    ...where(o),
-    summary: `The ${o.fields['cred.protocol'] ?? ''} login on port ${o.port ?? '?'} accepts a published default password (user "${o.fields['cred.username'] ?? ''}"): anyone on your network can log in.`,
-    observations: [o.id],
-    facts: { protocol: o.fields['cred.protocol'] ?? '', username: o.fields['cred.username'] ?? '', proof: o.fields['cred.evidence'] ?? '' },
-    ...(o.fields['cred.signature'] !== undefined && { signature: o.fields['cred.signature'] }),
-  }));
+  withField(host, 'cred.result', 'accepted').map((o) => {
+    const check = o.fields['cred.check'] ?? 'default-cred-accepted';
+    return {
+      check,
+      confidence: 'high',
+      ...where(o),
+      summary: `The ${o.fields['cred.protocol'] ?? ''} login on port ${o.port ?? '?'} accepts ${PASSWORD_KIND[check] ?? 'a known password'} (user "${o.fields['cred.username'] ?? ''}"): anyone on your network can log in.`,
+      observations: [o.id],
+      facts: { protocol: o.fields['cred.protocol'] ?? '', username: o.fields['cred.username'] ?? '', proof: o.fields['cred.evidence'] ?? '' },
+      ...(o.fields['cred.signature'] !== undefined && { signature: o.fields['cred.signature'] }),
+    } satisfies Draft;
+  });
 
 const noAuthAdmin: Rule = (host) =>
   withField(host, 'cred.login-required', 'no').map((o) => ({
@@ -403,10 +381,26 @@ const RULES: Readonly<Record<string, Rule>> = {
   'ssdp-unicast-reply': ssdpUnicastReply,
   'mdns-unicast-offlink': mdnsUnicast,
   'model-identified': identification,
+  'ssh-weak-algorithms': sshWeakAlgorithms,
+  'weak-tls': weakTls,
+  'self-signed-or-expired-cert': selfSignedOrExpiredCert,
+  'adb-over-network': adbOverNetwork,
+  'tftp-or-legacy-cleartext': tftpOrLegacyCleartext,
+  'unexpected-open-services': unexpectedOpenServices,
 };
 
-/** Every check id the judge can report (identification also reports device-unidentified; credentials also weak-guessable-cred). */
-export const JUDGED_CHECKS: readonly string[] = [...Object.keys(RULES), 'device-unidentified', 'weak-guessable-cred'];
+/**
+ * Every check id the judge can report: identification also reports device-unidentified,
+ * credentials also weak-guessable-cred and password-derived-from-id, and the cross-host pass
+ * shared-tls-or-ssh-key.
+ */
+export const JUDGED_CHECKS: readonly string[] = [
+  ...Object.keys(RULES),
+  'device-unidentified',
+  'weak-guessable-cred',
+  'password-derived-from-id',
+  'shared-tls-or-ssh-key',
+];
 
 function finish(draft: Draft, practice: Practice): Finding {
   return {
@@ -424,14 +418,16 @@ function finish(draft: Draft, practice: Practice): Finding {
   };
 }
 
-/** All findings for one host, worst first. A check missing from the catalogue is a bug (the lint catches it). */
+/** A rule's draft as a finding, with the practice references and remedy from the catalogue. */
+export function finishDraft(draft: Draft, knowledge: Pick<Knowledge, 'practices'>): Finding {
+  const practice = knowledge.practices.get(draft.check);
+  // A check missing from the catalogue is a bug (the signature lint catches it).
+  if (!practice) throw new Error(`judge: check "${draft.check}" is missing from signatures/practices`);
+  return finish(draft, practice);
+}
+
+/** All findings for one host, worst first. */
 export function judgeHost(host: HostEvidence, knowledge: Knowledge): Finding[] {
-  const findings = Object.values(RULES).flatMap((rule) =>
-    rule(host, knowledge).map((draft) => {
-      const practice = knowledge.practices.get(draft.check);
-      if (!practice) throw new Error(`judge: check "${draft.check}" is missing from signatures/practices`);
-      return finish(draft, practice);
-    }),
-  );
+  const findings = Object.values(RULES).flatMap((rule) => rule(host, knowledge).map((draft) => finishDraft(draft, knowledge)));
   return findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.check.localeCompare(b.check) || (a.port ?? 0) - (b.port ?? 0));
 }

@@ -87,12 +87,22 @@ export interface Identity {
 export interface Host {
   /** Stable id: `mac:…` when the MAC is known and not randomised, else `ip:…`. */
   id: string;
+  /** Every address the device answered on in this run (IPv4 and IPv6); the first is the one it is reported under. */
   addresses: string[];
   mac?: string;
   macRandomised?: boolean;
   vendor?: string;
   names: string[];
   identity: Identity;
+  /**
+   * Identifiers that stay with the device when its address changes (vendor MAC, UPnP UDN, serial,
+   * mDNS TXT ids; `mdns-host:` names are weak). History uses them to recognise it in later runs.
+   */
+  keys: string[];
+  /** The device's id in the local history, stable across runs (set when a history is kept). */
+  deviceId?: string;
+  /** The name the user gave this device (`iotscan label`). */
+  label?: string;
 }
 
 export interface Finding {

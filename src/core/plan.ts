@@ -3,6 +3,7 @@
 import type { FieldBag } from './fields.js';
 import { firstValue } from './fields.js';
 import type { CredentialSetSpec } from '../signatures/schema.js';
+import { PASSWORD_PLACEHOLDERS } from '../signatures/schema.js';
 
 /** The hard ceiling on attempts per service, whatever the user asks for: nobody gets locked out. */
 export const MAX_ATTEMPTS_PER_SERVICE = 10;
@@ -39,25 +40,63 @@ function genericApplies(set: CredentialSetSpec, serviceFields: FieldBag): boolea
   }
 }
 
+/** Identifiers the scan saw on the network, from which some vendors derive default passwords. */
+export interface SeenIdentifiers {
+  mac?: string;
+  serial?: string;
+}
+
+type Placeholder = (typeof PASSWORD_PLACEHOLDERS)[number];
+
+function placeholderValue(name: Placeholder, seen: SeenIdentifiers): string | undefined {
+  const macHex = seen.mac?.replace(/:/g, '').toUpperCase();
+  switch (name) {
+    case 'mac-last6':
+      return macHex?.slice(-6);
+    case 'mac-last6-lower':
+      return macHex?.slice(-6).toLowerCase();
+    case 'mac-last8':
+      return macHex?.slice(-8);
+    case 'serial':
+      return seen.serial;
+    case 'serial-last8':
+      return seen.serial?.slice(-8);
+  }
+}
+
+/** The password with its placeholders filled, or undefined when the scan did not see what one needs. */
+export function fillPassword(template: string, seen: SeenIdentifiers): string | undefined {
+  let missing = false;
+  const filled = template.replace(/\{([a-z0-9-]+)\}/g, (whole, name: string) => {
+    const value = (PASSWORD_PLACEHOLDERS as readonly string[]).includes(name) ? placeholderValue(name as Placeholder, seen) : undefined;
+    if (value === undefined || value === '') missing = true;
+    return value ?? whole;
+  });
+  return missing ? undefined : filled;
+}
+
 export function planCredentialAttempts(
   sets: readonly CredentialSetSpec[],
   protocol: string,
   matchedFingerprints: ReadonlySet<string>,
   serviceFields: FieldBag,
   budget: number,
+  seen: SeenIdentifiers = {},
 ): PlannedAttempt[] {
   const limit = Math.max(0, Math.min(budget, MAX_ATTEMPTS_PER_SERVICE));
   const forProtocol = sets.filter((set) => set.protocol === protocol);
   const specific = forProtocol.filter((set) => 'fingerprints' in set.appliesTo && set.appliesTo.fingerprints.some((id) => matchedFingerprints.has(id)));
   const generic = forProtocol.filter((set) => 'generic' in set.appliesTo && genericApplies(set, serviceFields));
-  const seen = new Set<string>();
+  const tried = new Set<string>();
   const plan: PlannedAttempt[] = [];
   for (const set of [...specific, ...generic]) {
     for (const pair of set.pairs) {
-      const key = `${pair.username}\0${pair.password}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      plan.push({ set, username: pair.username, password: pair.password });
+      const password = fillPassword(pair.password, seen);
+      if (password === undefined) continue;
+      const key = `${pair.username}\0${password}`;
+      if (tried.has(key)) continue;
+      tried.add(key);
+      plan.push({ set, username: pair.username, password });
     }
   }
   return plan.slice(0, limit);

@@ -121,6 +121,25 @@ function withFinding(state: ScanState, address: string, finding: Finding): ScanS
   return { ...next, findingsBySeverity: counts };
 }
 
+/** Folds the view of `from` into `into`: one device, one entry. */
+function mergeHost(state: ScanState, from: string, into: string): ScanState {
+  const merged = state.hosts.find((view) => view.address === from);
+  if (!merged || from === into) return state;
+  const remaining = { ...state, hosts: state.hosts.filter((view) => view !== merged) };
+  let next = updateHost(remaining, into, (view) => ({
+    ...view,
+    discoveredVia: [...new Set([...view.discoveredVia, ...merged.discoveredVia])],
+    services: merged.services.reduce(withService, view.services),
+    observations: view.observations + merged.observations,
+  }));
+  // Findings go through withFinding so counts stay right: the merged host's copies are removed first.
+  const counts = { ...next.findingsBySeverity };
+  for (const finding of merged.findings) counts[finding.severity] -= 1;
+  next = { ...next, findingsBySeverity: counts };
+  for (const finding of merged.findings) next = withFinding(next, into, finding);
+  return next;
+}
+
 export function reduceScan(state: ScanState, event: ScanEvent): ScanState {
   switch (event.type) {
     case 'run-started':
@@ -132,6 +151,8 @@ export function reduceScan(state: ScanState, event: ScanEvent): ScanState {
       );
     case 'host-identified':
       return updateHost(state, event.address, (view) => ({ ...view, host: event.host }));
+    case 'host-merged':
+      return mergeHost(state, event.address, event.into);
     case 'service-found':
       return updateHost(state, event.address, (view) => ({ ...view, services: withService(view.services, event.service) }));
     case 'observation':

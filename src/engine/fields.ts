@@ -13,6 +13,7 @@ export const ENGINE_FIELDS = [
   'cred.evidence',
   'cred.login-required',
   'cred.check',
+  'cred.planned',
 ] as const;
 
 export function declaredFields(): string[] {

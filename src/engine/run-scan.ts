@@ -5,9 +5,11 @@ import type { Host, Observation, ProbeStatus, Service, Transport } from '../core
 import { emptyFields, firstValue, withFields, type FieldBag } from '../core/fields.js';
 import { identifyDevice, identifyService } from '../core/identify.js';
 import { judgeHost } from '../core/judge.js';
+import { judgeSharedKeys } from '../core/judge-shared.js';
+import { deviceKeys, keyList } from '../core/device-keys.js';
 import { isLocallyAdministered, normaliseMac } from '../core/mac.js';
-import { planCredentialAttempts } from '../core/plan.js';
-import type { TargetSet } from '../core/policy.js';
+import { planCredentialAttempts, type PlannedAttempt } from '../core/plan.js';
+import { compareAddresses, type TargetSet } from '../core/policy.js';
 import type { SignaturePack } from '../signatures/compile.js';
 import { Channel, createLimiter, type Clock } from './concurrency.js';
 import type { Net } from './net.js';
@@ -19,7 +21,8 @@ export interface ScanConfig {
   targets: TargetSet;
   profile: string;
   toolVersion: string;
-  checkCredentials: boolean;
+  /** `try` logs in with published pairs; `dry-run` only lists what would be tried; `off` does neither. */
+  credentials: 'off' | 'dry-run' | 'try';
   attemptsPerService: number;
   /** Pause between two login attempts on the same service. */
   attemptSpacingMs: number;
@@ -29,6 +32,13 @@ export interface ScanConfig {
   livenessTimeoutMs: number;
   readTimeoutMs: number;
   maxSockets: number;
+  /**
+   * Interfaces whose IPv4 network lies inside the targets: IPv6 link-local addresses on them
+   * (`fe80::…%eth0`, learnt from mDNS or SSDP) are the same home segment and so in scope.
+   */
+  linkLocalZones: readonly string[];
+  /** `discovery` stops after liveness and the port scan (who is there, what is open). */
+  depth: 'discovery' | 'full';
 }
 
 export interface ScanDeps {
@@ -50,6 +60,10 @@ interface HostState {
   /** Protocol a probe recognised on each port (`tcp/22` → ssh). */
   protocols: Map<string, { protocol: string; bannerField?: string }>;
   mac?: string;
+  /** Other addresses of the same device (IPv6 from AAAA records, IPv4 from A records). */
+  aliases: Set<string>;
+  /** What the pipeline concluded, once it has. */
+  described?: Host;
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -89,6 +103,14 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
   });
 
   const inScope = new Set(config.targets.addresses);
+  const linkLocalZones = new Set(config.linkLocalZones);
+  const inScopeAddress = (address: string): boolean => {
+    if (inScope.has(address)) return true;
+    const zoned = /^fe[89ab][0-9a-f]:[0-9a-f:]*%([\w.-]+)$/i.exec(address);
+    return zoned !== null && linkLocalZones.has(zoned[1] ?? '');
+  };
+  /** Address → the host it belongs to, for every alias learnt from A/AAAA records. */
+  const aliasOf = new Map<string, HostState>();
   const neverTcp = new Set(pack.neverProbe.filter((p) => p.transport === 'tcp').map((p) => p.port));
   const scanPorts = [...IOT_PORTS.keys()].filter((port) => !neverTcp.has(port));
   const sockets = createLimiter(config.maxSockets);
@@ -115,6 +137,14 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     };
     host.observations.push(observation);
     host.fields = withFields(host.fields, output.fields);
+    for (const field of ['mdns.a', 'mdns.aaaa']) {
+      for (const alias of (output.fields[field] ?? '').split(',')) {
+        const address = alias.trim();
+        if (address === '' || address === host.address || hosts.has(address) || !inScopeAddress(address)) continue;
+        host.aliases.add(address);
+        aliasOf.set(address, host);
+      }
+    }
     emit({ type: 'observation', observation });
   };
 
@@ -246,7 +276,8 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     ];
     return {
       id: host.mac && !randomised ? `mac:${host.mac}` : `ip:${host.address}`,
-      addresses: [host.address],
+      addresses: [host.address, ...[...host.aliases].sort()],
+      keys: keyList(deviceKeys(host.fields, host.mac)),
       ...(host.mac !== undefined && { mac: host.mac, macRandomised: randomised ?? false }),
       ...(vendor !== undefined && { vendor }),
       names: [...new Set(names)].filter((name) => name.length > 0),
@@ -263,18 +294,25 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
         const driver = deps.drivers.find((d) => d.protocol === protocol);
         if (!driver) return;
         const fields = serviceFields(host, transport, port);
-        const plan = planCredentialAttempts(pack.credentials, protocol, matched, fields, config.attemptsPerService).filter((a) => driver.strategies.includes(a.set.strategy));
+        const serial = firstValue(host.fields, 'upnp.serialNumber');
+        const seen = { ...(host.mac !== undefined && { mac: host.mac }), ...(serial !== undefined && { serial }) };
+        const plan = planCredentialAttempts(pack.credentials, protocol, matched, fields, config.attemptsPerService, seen).filter((a) => driver.strategies.includes(a.set.strategy));
         const first = plan[0];
         if (!first) return;
-        const context = (params: Record<string, string> = {}) => ({
+        const base = { 'cred.protocol': protocol };
+        if (config.credentials === 'dry-run') {
+          // Which set and user would be tried, in order; the password stays in the signature file.
+          for (const attempt of plan) record(host, `creds/${protocol}`, { kind: 'observation', fields: { ...base, 'cred.planned': attempt.set.id, 'cred.username': attempt.username } }, port, transport);
+          return;
+        }
+        const context = (set: PlannedAttempt['set']) => ({
           subject: subjectOf(host, transport, port),
           net,
           signal,
           timeoutMs: config.readTimeoutMs,
-          params,
+          params: { ...set.params, strategy: set.strategy },
         });
-        const base = { 'cred.protocol': protocol };
-        const requirement = await driver.requiresLogin(context(first.set.params));
+        const requirement = await driver.requiresLogin(context(first.set));
         if (requirement.kind === 'no-login') {
           // No login asked is a different finding, never a credential hit; generic guesses prove nothing here.
           if ('fingerprints' in first.set.appliesTo) record(host, `creds/${protocol}`, { kind: 'observation', fields: { ...base, 'cred.login-required': 'no', 'cred.evidence': requirement.detail } }, port, transport);
@@ -284,7 +322,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
         for (const [index, attempt] of plan.entries()) {
           if (signal.aborted) return;
           if (index > 0) await clock.sleep(config.attemptSpacingMs, signal);
-          const outcome = await driver.attempt(context(attempt.set.params), { username: attempt.username, password: attempt.password });
+          const outcome = await driver.attempt(context(attempt.set), { username: attempt.username, password: attempt.password });
           if (outcome.kind === 'rejected') continue;
           if (outcome.kind === 'success') {
             record(host, `creds/${protocol}`, {
@@ -307,30 +345,37 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     const learned = host.observations.filter((o) => o.port !== undefined && (o.transport ?? 'tcp') === 'tcp' && o.port > 0).map((o) => o.port as number);
     await scanTcpPorts(host, [...new Set(learned)]);
     if (signal.aborted) return;
+    if (config.depth === 'discovery') {
+      host.described = describeHost(host);
+      emit({ type: 'host-identified', address: host.address, host: host.described });
+      for (const phase of ['identify', 'check', 'judge'] as const) advance(phase);
+      return;
+    }
     await runProbesOfCategory(host, 'version');
     advance('identify');
     await runProbesOfCategory(host, 'safe');
     for (const key of [...host.protocols.keys()]) if (key.startsWith('tcp/')) host.openTcp.add(Number(key.slice(4)));
     let described = describeHost(host);
-    if (config.checkCredentials && !signal.aborted) {
+    if (config.credentials !== 'off' && !signal.aborted) {
       await tryCredentials(host, described.identity);
       described = describeHost(host);
     }
     advance('check');
     const services = describeServices(host);
     for (const service of services) emit({ type: 'service-found', address: host.address, service });
+    host.described = described;
     emit({ type: 'host-identified', address: host.address, host: described });
-    for (const finding of judgeHost({ address: host.address, observations: host.observations, services, identity: described.identity }, pack)) {
+    for (const finding of judgeHost({ address: host.address, observations: host.observations, services, identity: described.identity, judgedAt: clock.now().toISOString() }, pack)) {
       emit({ type: 'finding', address: host.address, finding });
     }
     advance('judge');
   };
 
   const foundHost = (address: string, via: 'mdns' | 'ssdp' | 'tcp' | 'neighbour'): HostState | undefined => {
-    if (!inScope.has(address)) return undefined;
-    const existing = hosts.get(address);
+    if (!inScopeAddress(address)) return undefined;
+    const existing = hosts.get(address) ?? aliasOf.get(address);
     if (existing) return existing;
-    const host: HostState = { address, observations: [], fields: emptyFields(), openTcp: new Set(), scannedTcp: new Set(), protocols: new Map() };
+    const host: HostState = { address, observations: [], fields: emptyFields(), openTcp: new Set(), scannedTcp: new Set(), protocols: new Map(), aliases: new Set() };
     hosts.set(address, host);
     emit({ type: 'host-found', address, via });
     for (const phase of ['identify', 'check', 'judge'] as const) {
@@ -346,7 +391,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     let status: ProbeStatus = 'unknown-error';
     let detail: string | undefined;
     try {
-      for await (const output of probe.run({ net, signal, windowMs: config.discoveryWindowMs, inScope: (address) => inScope.has(address) })) {
+      for await (const output of probe.run({ net, signal, windowMs: config.discoveryWindowMs, inScope: inScopeAddress })) {
         if (output.kind === 'status') {
           status = output.status;
           detail = output.detail;
@@ -451,5 +496,38 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     settled = hostTasks.length;
     await Promise.all(batch);
   }
+  const devices = mergeDevices([...hosts.values()], emit);
+  for (const { address, finding } of judgeSharedKeys(devices, pack)) emit({ type: 'finding', address, finding });
   emit({ type: 'run-finished', status: signal.aborted ? 'interrupted' : 'completed', finishedAt: clock.now().toISOString() });
+}
+
+/**
+ * One host per device: addresses whose pipelines found the same strong key (vendor MAC, UDN,
+ * serial, TXT id) are merged into the lowest address. Returns each device with all its evidence.
+ */
+function mergeDevices(states: readonly HostState[], emit: (event: ScanEvent) => void): { address: string; observations: Observation[] }[] {
+  const ordered = [...states].sort((a, b) => compareAddresses(a.address, b.address));
+  const ownerOfKey = new Map<string, HostState>();
+  const deviceOf = new Map<HostState, HostState>();
+  for (const state of ordered) {
+    const keys = deviceKeys(state.fields, state.mac).strong;
+    const owner = keys.map((key) => ownerOfKey.get(key)).find((found) => found !== undefined);
+    const device = owner === undefined ? state : (deviceOf.get(owner) ?? owner);
+    deviceOf.set(state, device);
+    for (const key of keys) if (!ownerOfKey.has(key)) ownerOfKey.set(key, device);
+  }
+  const evidence = new Map<HostState, Observation[]>();
+  for (const state of ordered) {
+    const device = deviceOf.get(state) ?? state;
+    evidence.set(device, [...(evidence.get(device) ?? []), ...state.observations]);
+    if (device === state) continue;
+    emit({ type: 'host-merged', address: state.address, into: device.address });
+    if (device.described && state.described) {
+      const addresses = [...new Set([...device.described.addresses, ...state.described.addresses])];
+      const keys = [...new Set([...device.described.keys, ...state.described.keys])].sort();
+      device.described = { ...device.described, addresses, keys, names: [...new Set([...device.described.names, ...state.described.names])] };
+      emit({ type: 'host-identified', address: device.address, host: device.described });
+    }
+  }
+  return [...evidence].map(([device, observations]) => ({ address: device.address, observations }));
 }

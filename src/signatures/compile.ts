@@ -13,6 +13,8 @@ import {
   credentialSetSchema,
   fingerprintSchema,
   neverProbeSchema,
+  weakCryptoSchema,
+  deviceProfileSchema,
   packSchema,
   practiceSchema,
   serviceRuleSchema,
@@ -23,6 +25,8 @@ import {
   type PracticeSpec,
   type ServiceRuleSpec,
   type VersionRuleSpec,
+  type WeakCryptoSpec,
+  type DeviceProfileSpec,
 } from './schema.js';
 
 export interface SignatureFile {
@@ -58,6 +62,8 @@ export interface SignaturePack {
   versions: VersionRuleSpec[];
   practices: ReadonlyMap<string, Practice & { kind: PracticeSpec['kind'] }>;
   neverProbe: NeverProbePort[];
+  weakCrypto: WeakCryptoSpec;
+  profiles: DeviceProfileSpec[];
 }
 
 function parse<T>(schema: ZodType<T>, file: SignatureFile): T {
@@ -93,6 +99,8 @@ export function compilePack(files: readonly SignatureFile[], hash: string): Sign
   const versions: VersionRuleSpec[] = [];
   const practices = new Map<string, Practice & { kind: PracticeSpec['kind'] }>();
   let neverProbe: NeverProbePort[] = [];
+  let weakCrypto: WeakCryptoSpec | undefined;
+  const profiles: DeviceProfileSpec[] = [];
 
   for (const file of files) {
     switch (folderOf(file.path)) {
@@ -149,10 +157,19 @@ export function compilePack(files: readonly SignatureFile[], hash: string): Sign
       case 'never-probe.yaml':
         neverProbe = parse(neverProbeSchema, file).ports.map(({ port, transport, reason }) => ({ port, transport, reason }));
         break;
+      case 'weak-crypto.yaml':
+        weakCrypto = parse(weakCryptoSchema, file);
+        break;
+      case 'profiles': {
+        const spec = parse(deviceProfileSchema, file);
+        checkId(spec.id, file);
+        profiles.push(spec);
+        break;
+      }
       case 'pack.yaml':
         break;
       default:
-        throw new SignatureError('unknown signature file (expected fingerprints/, services/, credentials/, versions/, practices/)', file.path);
+        throw new SignatureError('unknown signature file (expected fingerprints/, services/, credentials/, versions/, practices/, profiles/ or a known top-level file)', file.path);
     }
   }
 
@@ -161,6 +178,8 @@ export function compilePack(files: readonly SignatureFile[], hash: string): Sign
   services.sort(byId);
   credentials.sort((a, b) => a.id.localeCompare(b.id));
   versions.sort((a, b) => a.id.localeCompare(b.id));
+  if (!weakCrypto) throw new SignatureError('missing weak-crypto.yaml', 'signatures');
+  profiles.sort((a, b) => a.id.localeCompare(b.id));
   return {
     info: { schemaVersion: SCHEMA_VERSION, packVersion: pack.packVersion, hash },
     fingerprints,
@@ -169,5 +188,7 @@ export function compilePack(files: readonly SignatureFile[], hash: string): Sign
     versions,
     practices,
     neverProbe,
+    weakCrypto,
+    profiles,
   };
 }

@@ -194,6 +194,42 @@ export const practiceSchema = z
   .strict();
 export type PracticeSpec = z.infer<typeof practiceSchema>;
 
+const deprecatedAlgorithm = z.object({ name: z.string().min(1), why: z.string().min(1), references }).strict();
+
+/** What counts as outdated cryptography, so the transport checks judge by cited data, not taste. */
+export const weakCryptoSchema = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    ssh: z.object({ kex: z.array(deprecatedAlgorithm), ciphers: z.array(deprecatedAlgorithm), macs: z.array(deprecatedAlgorithm) }).strict(),
+    tls: z
+      .object({
+        legacyVersions: z.array(deprecatedAlgorithm).min(1),
+        minRsaBits: z.number().int().min(1024),
+        minRsaBitsReferences: references,
+        signatureAlgorithms: z.array(deprecatedAlgorithm),
+      })
+      .strict(),
+  })
+  .strict();
+export type WeakCryptoSpec = z.infer<typeof weakCryptoSchema>;
+
+const expectedPort = z.object({ port: z.number().int().min(1).max(65535), why: z.string().min(1) }).strict();
+
+/**
+ * The network services a kind of device needs for its job. Anything else open on such a device
+ * is reported by unexpected-open-services, as a question to the owner.
+ */
+export const deviceProfileSchema = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    id,
+    types: z.array(z.enum(DEVICE_TYPES)).min(1),
+    tcp: z.array(expectedPort),
+    references,
+  })
+  .strict();
+export type DeviceProfileSpec = z.infer<typeof deviceProfileSchema>;
+
 export const neverProbeSchema = z
   .object({
     schemaVersion: z.literal(SCHEMA_VERSION),

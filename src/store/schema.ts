@@ -80,6 +80,26 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX warnings_by_run ON warnings (run_id);
   `,
+  `
+  -- A device across runs: recognised again by any of its keys (vendor MAC, UDN, serial, TXT id,
+  -- and weakly its mDNS host name) whatever address it has. The label is the user's name for it.
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL,
+    label TEXT
+  );
+  CREATE TABLE device_keys (
+    key TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE
+  );
+  ALTER TABLE hosts ADD COLUMN device_id TEXT;
+  ALTER TABLE hosts ADD COLUMN merged_into TEXT;   -- this address turned out to be the same device as that one
+  -- Choices the user made once (e.g. consent to credential checks), by name.
+  CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,6 @@
 // The scan history: one more consumer of the event stream. Every event is written as it arrives,
 // so a scan that dies midway keeps what it saw and is later marked interrupted.
+import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -8,6 +9,7 @@ import type { DiscoveryMethod, ScanEvent } from '../core/events.js';
 import type { Finding, Host, Observation, RunStatus, ScanRun, Service, Transport } from '../core/model.js';
 import { findingKey, initialScanState, reduceScan } from '../core/reduce.js';
 import type { ScanState } from '../core/reduce.js';
+import { isWeakKey } from '../core/device-keys.js';
 import { migrate } from './schema.js';
 
 export interface RunSummary {
@@ -31,6 +33,15 @@ export interface Store {
   listRuns(limit: number): RunSummary[];
   /** The run's state rebuilt by replaying its stored rows through reduceScan; undefined if unknown. */
   loadRunState(runId: string): ScanState | undefined;
+  /**
+   * The history's id for the device with these keys: an earlier device sharing a strong key (or,
+   * with no strong key, a weak one), else a new device. New keys are remembered for next time.
+   */
+  resolveDevice(keys: readonly string[], seenAt: string): { deviceId: string; label?: string };
+  /** Names a device: `ref` is a device id, an address or MAC seen in the latest run that had it. Returns the device id. */
+  setLabel(ref: string, label: string): string | undefined;
+  setting(name: string): string | undefined;
+  saveSetting(name: string, value: string): void;
   close(): void;
 }
 
@@ -71,6 +82,7 @@ interface HostRow {
   address: string;
   discovered_via: string;
   host: string | null;
+  merged_into: string | null;
 }
 
 interface ServiceRow {
@@ -216,7 +228,20 @@ export function openStore(path: string): Store {
         (SELECT COUNT(*) FROM findings f WHERE f.run_id = r.id) AS finding_count
       FROM runs r ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?`),
     run: db.prepare(`SELECT * FROM runs WHERE id = ?`),
-    hosts: db.prepare(`SELECT address, discovered_via, host FROM hosts WHERE run_id = ? ORDER BY rowid`),
+    hosts: db.prepare(`SELECT address, discovered_via, host, merged_into FROM hosts WHERE run_id = ? ORDER BY rowid`),
+    mergeHost: db.prepare(`UPDATE hosts SET merged_into = ? WHERE run_id = ? AND address = ?`),
+    setHostDevice: db.prepare(`UPDATE hosts SET device_id = ? WHERE run_id = ? AND address = ?`),
+    deviceOfKey: db.prepare(`SELECT d.id, d.first_seen, d.label FROM device_keys k JOIN devices d ON d.id = k.device_id WHERE k.key = ?`),
+    device: db.prepare(`SELECT id, label FROM devices WHERE id = ?`),
+    insertDevice: db.prepare(`INSERT INTO devices (id, first_seen) VALUES (?, ?)`),
+    insertKey: db.prepare(`INSERT INTO device_keys (key, device_id) VALUES (?, ?) ON CONFLICT DO NOTHING`),
+    latestDeviceAt: db.prepare(`
+      SELECT h.device_id FROM hosts h JOIN runs r ON r.id = h.run_id
+      WHERE h.device_id IS NOT NULL AND (h.address = ? OR h.mac = ?)
+      ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1`),
+    setLabel: db.prepare(`UPDATE devices SET label = ? WHERE id = ?`),
+    setting: db.prepare(`SELECT value FROM settings WHERE name = ?`),
+    saveSetting: db.prepare(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`),
     services: db.prepare(`SELECT * FROM services WHERE run_id = ? ORDER BY rowid`),
     observations: db.prepare(`SELECT * FROM observations WHERE run_id = ? ORDER BY rowid`),
     findings: db.prepare(`SELECT * FROM findings WHERE run_id = ? ORDER BY rowid`),
@@ -248,7 +273,28 @@ export function openStore(path: string): Store {
   });
   const setIdentity = (runId: string, address: string, host: Host): void => {
     statements.upsertHostIdentity.run(runId, address, host.id, host.mac ?? null, host.vendor ?? null, JSON.stringify(host));
+    if (host.deviceId !== undefined) statements.setHostDevice.run(host.deviceId, runId, address);
   };
+
+  type DeviceRow = { id: string; first_seen: string; label: string | null };
+  const resolveDevice = db.transaction((keys: readonly string[], seenAt: string): { deviceId: string; label?: string } => {
+    const known = (candidates: readonly string[]) =>
+      candidates
+        .map((key) => statements.deviceOfKey.get(key) as DeviceRow | undefined)
+        .filter((row): row is DeviceRow => row !== undefined)
+        // The oldest device wins when keys point at two: it is the one the user may have labelled.
+        .sort((a, b) => a.first_seen.localeCompare(b.first_seen) || a.id.localeCompare(b.id))[0];
+    const strong = keys.filter((key) => !isWeakKey(key));
+    let device = known(strong);
+    // A weak key (a host name) only recognises a device that brought no strong key of its own to contradict it.
+    if (device === undefined && strong.every((key) => statements.deviceOfKey.get(key) === undefined)) device = known(keys.filter(isWeakKey));
+    if (device === undefined) {
+      device = { id: `dev-${randomUUID().slice(0, 8)}`, first_seen: seenAt, label: null };
+      statements.insertDevice.run(device.id, seenAt);
+    }
+    for (const key of keys) statements.insertKey.run(key, device.id);
+    return { deviceId: device.id, ...(device.label !== null && { label: device.label }) };
+  });
 
   // A run still 'running' whose process is gone was killed before it could say so.
   const interruptedAt = new Date().toISOString();
@@ -286,6 +332,10 @@ export function openStore(path: string): Store {
             return;
           case 'host-identified':
             setIdentity(runId, event.address, event.host);
+            return;
+          case 'host-merged':
+            statements.ensureHost.run(runId, event.address);
+            statements.mergeHost.run(event.into, runId, event.address);
             return;
           case 'service-found':
             addService(runId, event.address, event.service);
@@ -355,6 +405,9 @@ export function openStore(path: string): Store {
       for (const finding of statements.findings.all(runId) as FindingRow[]) {
         apply({ type: 'finding', address: finding.address, finding: findingFromRow(finding) });
       }
+      for (const host of statements.hosts.all(runId) as HostRow[]) {
+        if (host.merged_into !== null) apply({ type: 'host-merged', address: host.address, into: host.merged_into });
+      }
       for (const warning of statements.warnings.all(runId) as { message: string }[]) {
         apply({ type: 'warning', message: warning.message });
       }
@@ -362,6 +415,26 @@ export function openStore(path: string): Store {
       const finished: ScanState = { ...state, run, status: run.status };
       if (row.error !== null) finished.error = row.error;
       return finished;
+    },
+
+    resolveDevice(keys, seenAt) {
+      return resolveDevice(keys, seenAt);
+    },
+
+    setLabel(ref, label) {
+      const direct = statements.device.get(ref) as { id: string } | undefined;
+      const latest = statements.latestDeviceAt.get(ref, ref.toLowerCase()) as { device_id: string } | undefined;
+      const deviceId = direct?.id ?? latest?.device_id;
+      if (deviceId !== undefined) statements.setLabel.run(label, deviceId);
+      return deviceId;
+    },
+
+    setting(name) {
+      return (statements.setting.get(name) as { value: string } | undefined)?.value;
+    },
+
+    saveSetting(name, value) {
+      statements.saveSetting.run(name, value);
     },
 
     close() {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeHost, type HostEvidence } from '../../src/core/judge.js';
+import { judgeSharedKeys } from '../../src/core/judge-shared.js';
 import type { Observation, Service } from '../../src/core/model.js';
 import { loadSignatures } from '../../src/signatures/load.js';
 
@@ -14,7 +15,7 @@ const observation = (fields: Record<string, string>, port?: number, transport: '
 });
 
 function judge(observations: Observation[], services: Service[] = []) {
-  const host: HostEvidence = { address: '192.168.1.9', observations, services, identity: { signals: [] } };
+  const host: HostEvidence = { address: '192.168.1.9', observations, services, identity: { signals: [] }, judgedAt: '2026-11-21T12:00:00Z' };
   return judgeHost(host, pack);
 }
 
@@ -92,5 +93,60 @@ describe('judge', () => {
 
   it('says when a device could not be identified', () => {
     expect(checks(judge([]))).toContain('device-unidentified:info:high');
+  });
+});
+
+describe('transport and exposure checks', () => {
+  const identified = (type: string, observations: Observation[], services: Service[]) =>
+    judgeHost({ address: '192.168.1.9', observations, services, identity: { vendor: 'X', type, signals: [] }, judgedAt: '2026-11-21T12:00:00Z' }, pack);
+
+  it('reports deprecated SSH algorithms from the KEXINIT lists, and nothing for a modern server', () => {
+    const old = checks(judge([observation({ 'ssh.kex': 'diffie-hellman-group1-sha1,curve25519-sha256', 'ssh.ciphers': 'aes128-cbc,aes128-ctr', 'ssh.macs': 'hmac-md5,hmac-sha2-256' }, 22)]));
+    expect(old).toContain('ssh-weak-algorithms:low:high');
+    const modern = checks(judge([observation({ 'ssh.kex': 'sntrup761x25519-sha512,curve25519-sha256', 'ssh.ciphers': 'chacha20-poly1305@openssh.com,aes256-gcm@openssh.com', 'ssh.macs': 'hmac-sha2-256-etm@openssh.com' }, 22)]));
+    expect(modern.some((c) => c.startsWith('ssh-weak-algorithms'))).toBe(false);
+  });
+
+  it('rates TLS 1.0 with a 1024-bit key medium, a SHA-1 signature alone low, and a modern setup nothing', () => {
+    const base = { 'tls.version': 'TLSv1.3', 'tls.cert.key-type': 'rsa', 'tls.cert.key-bits': '2048', 'tls.cert.signature-algorithm': 'sha256WithRSAEncryption', 'tls.legacy-versions': 'none' };
+    expect(checks(judge([observation({ ...base, 'tls.legacy-versions': 'TLSv1', 'tls.cert.key-bits': '1024' }, 443)]))).toContain('weak-tls:medium:high');
+    expect(checks(judge([observation({ ...base, 'tls.cert.signature-algorithm': 'sha1WithRSAEncryption' }, 443)]))).toContain('weak-tls:low:high');
+    expect(checks(judge([observation(base, 443)])).some((c) => c.startsWith('weak-tls'))).toBe(false);
+  });
+
+  it('notes a self-signed or expired certificate as info, relative to when it is judged', () => {
+    const cert = { 'tls.cert.sha256': 'ab', 'tls.cert.self-signed': 'no', 'tls.cert.not-after': '2030-01-01T00:00:00Z' };
+    expect(checks(judge([observation({ ...cert, 'tls.cert.self-signed': 'yes' }, 443)]))).toContain('self-signed-or-expired-cert:info:high');
+    expect(checks(judge([observation({ ...cert, 'tls.cert.not-after': '2024-01-01T00:00:00Z' }, 443)]))).toContain('self-signed-or-expired-cert:info:high');
+    expect(checks(judge([observation(cert, 443)])).some((c) => c.startsWith('self-signed'))).toBe(false);
+  });
+
+  it('reports ADB open without auth as critical and with key auth as high', () => {
+    expect(checks(judge([observation({ 'adb.reply': 'cnxn', 'adb.banner': 'device::ro.product.model=SHIELD Android TV' }, 5555)]))).toContain('adb-over-network:critical:high');
+    expect(checks(judge([observation({ 'adb.reply': 'auth' }, 5555)]))).toContain('adb-over-network:high:high');
+  });
+
+  it('reports TFTP answering and an open rlogin port', () => {
+    expect(checks(judge([observation({ 'tftp.reply': 'error', 'tftp.error': 'File not found' }, 69, 'udp')]))).toContain('tftp-or-legacy-cleartext:medium:high');
+    expect(checks(judge([], [{ transport: 'tcp', port: 513, name: 'rlogin' }]))).toContain('tftp-or-legacy-cleartext:medium:medium');
+  });
+
+  it('asks about services a device of its kind does not need: SSH on a plug is medium, an unknown port info', () => {
+    const plug = (ports: number[]) => checks(identified('plug', [], ports.map((port) => ({ transport: 'tcp' as const, port, name: port === 22 ? 'ssh' : 'unknown' }))));
+    expect(plug([80, 22])).toContain('unexpected-open-services:medium:medium');
+    expect(plug([80, 4321])).toContain('unexpected-open-services:info:medium');
+    expect(plug([80, 49153]).some((c) => c.startsWith('unexpected'))).toBe(false);
+    // No profile for a NAS: anything may be expected there.
+    expect(checks(identified('nas', [], [{ transport: 'tcp', port: 22, name: 'ssh' }])).some((c) => c.startsWith('unexpected'))).toBe(false);
+  });
+
+  it('names the same SSH host key on two devices for both of them, and a unique key for neither', () => {
+    const key = (address: string, value: string) => ({ address, observations: [{ ...observation({ 'ssh.hostkey.sha256': value }, 22), address }] });
+    const shared = judgeSharedKeys([key('192.168.1.70', 'SHA256:same'), key('192.168.1.101', 'SHA256:same'), key('192.168.1.80', 'SHA256:own')], pack);
+    expect(shared.map((s) => `${s.address}:${s.finding.check}:${s.finding.severity}`).sort()).toEqual([
+      '192.168.1.101:shared-tls-or-ssh-key:high',
+      '192.168.1.70:shared-tls-or-ssh-key:high',
+    ]);
+    expect(shared[0]?.finding.practices.en303645).toContain('5.4-3');
   });
 });

@@ -163,6 +163,7 @@ describe('<App>', () => {
         host: {
           id: 'ip:10.0.0.5',
           addresses: ['10.0.0.5'],
+          keys: [],
           names: ['x\u001b]0;owned\u0007y'],
           identity: { vendor: 'Evil\u001b[2J\u001b[31mCorp', model: 'M\u009b1m', signals: [] },
         },
