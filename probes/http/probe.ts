@@ -5,7 +5,7 @@ import { httpFields } from './codec.js';
 
 /** Common plain-HTTP ports of home devices: web UIs (80, 81, 8000, 8080, 8081, 8888), Synology DSM
  * (5000), Chromecast (8008), UPnP description servers (49152, 49652, 52323). */
-const DEFAULT_PORTS = [80, 81, 5000, 8000, 8008, 8080, 8081, 8888, 49152, 49652, 52323] as const;
+const DEFAULT_PORTS = [80, 81, 631, 5000, 7000, 8000, 8008, 8080, 8081, 8888, 49152, 49153, 49652, 52323] as const;
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export const httpProbe: ServiceProbe = {

@@ -163,8 +163,8 @@ async function scanCommand(args: string[]): Promise<number> {
         if (format === 'ndjson') process.stdout.write(toNdjsonLine(event));
         state = reduceScan(state, event);
       }
-      if (format === 'json') process.stdout.write(`${JSON.stringify(toScanDocument(state), null, 2)}\n`);
-      if (format === 'text') process.stdout.write(renderText(state));
+      if (format === 'json') process.stdout.write(`${JSON.stringify(toScanDocument(state, pack.vendorQuestions), null, 2)}\n`);
+      if (format === 'text') process.stdout.write(renderText(state, { vendorQuestions: pack.vendorQuestions }));
     }
     if (state.status === 'failed') return 1;
     return state.status === 'interrupted' ? 130 : 0;

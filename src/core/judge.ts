@@ -405,6 +405,7 @@ export const JUDGED_CHECKS: readonly string[] = [
 function finish(draft: Draft, practice: Practice): Finding {
   return {
     check: draft.check,
+    title: practice.title,
     severity: draft.severity ?? practice.severity,
     confidence: draft.confidence,
     ...(draft.confidenceReason !== undefined && { confidenceReason: draft.confidenceReason }),

@@ -108,6 +108,8 @@ export interface Host {
 export interface Finding {
   /** A check id of the practice catalogue (signatures/practices). */
   check: string;
+  /** The practice's title in plain words (what is wrong, as a heading). */
+  title: string;
   severity: Severity;
   confidence: Confidence;
   port?: number;

@@ -75,6 +75,12 @@ export function fillPassword(template: string, seen: SeenIdentifiers): string | 
   return missing ? undefined : filled;
 }
 
+/** True when the service already said it does not take this kind of login (an SSH server with keys only). */
+function refusesLoginKind(set: CredentialSetSpec, serviceFields: FieldBag): boolean {
+  const methods = serviceFields.get('ssh.auth-methods');
+  return set.strategy === 'ssh-password' && methods !== undefined && !methods.some((list) => list.split(',').includes('password'));
+}
+
 export function planCredentialAttempts(
   sets: readonly CredentialSetSpec[],
   protocol: string,
@@ -85,7 +91,9 @@ export function planCredentialAttempts(
 ): PlannedAttempt[] {
   const limit = Math.max(0, Math.min(budget, MAX_ATTEMPTS_PER_SERVICE));
   const forProtocol = sets.filter((set) => set.protocol === protocol);
-  const specific = forProtocol.filter((set) => 'fingerprints' in set.appliesTo && set.appliesTo.fingerprints.some((id) => matchedFingerprints.has(id)));
+  const specific = forProtocol.filter(
+    (set) => 'fingerprints' in set.appliesTo && set.appliesTo.fingerprints.some((id) => matchedFingerprints.has(id)) && !refusesLoginKind(set, serviceFields),
+  );
   const generic = forProtocol.filter((set) => 'generic' in set.appliesTo && genericApplies(set, serviceFields));
   const tried = new Set<string>();
   const plan: PlannedAttempt[] = [];

@@ -27,6 +27,16 @@ export interface HostView {
   findings: Finding[];
   /** How many observations were made about this address. */
   observations: number;
+  /** With --dry-run: the logins a credential check would try, in order (never a password). */
+  plannedLogins: PlannedLogin[];
+}
+
+export interface PlannedLogin {
+  port: number;
+  protocol: string;
+  /** The credential set the pair comes from. */
+  signature: string;
+  username: string;
 }
 
 export interface ScanState {
@@ -77,7 +87,7 @@ export function worstSeverity(findings: readonly Finding[]): Severity | undefine
 }
 
 function emptyHostView(address: string): HostView {
-  return { address, discoveredVia: [], services: [], findings: [], observations: 0 };
+  return { address, discoveredVia: [], services: [], findings: [], observations: 0, plannedLogins: [] };
 }
 
 /** Applies `update` to the view for `address`, creating it in address order when it is new. */
@@ -131,6 +141,7 @@ function mergeHost(state: ScanState, from: string, into: string): ScanState {
     discoveredVia: [...new Set([...view.discoveredVia, ...merged.discoveredVia])],
     services: merged.services.reduce(withService, view.services),
     observations: view.observations + merged.observations,
+    plannedLogins: [...view.plannedLogins, ...merged.plannedLogins],
   }));
   // Findings go through withFinding so counts stay right: the merged host's copies are removed first.
   const counts = { ...next.findingsBySeverity };
@@ -155,8 +166,17 @@ export function reduceScan(state: ScanState, event: ScanEvent): ScanState {
       return mergeHost(state, event.address, event.into);
     case 'service-found':
       return updateHost(state, event.address, (view) => ({ ...view, services: withService(view.services, event.service) }));
-    case 'observation':
-      return updateHost(state, event.observation.address, (view) => ({ ...view, observations: view.observations + 1 }));
+    case 'observation': {
+      const { fields, port } = event.observation;
+      const planned = fields['cred.planned'];
+      return updateHost(state, event.observation.address, (view) => ({
+        ...view,
+        observations: view.observations + 1,
+        ...(planned !== undefined && {
+          plannedLogins: [...view.plannedLogins, { port: port ?? 0, protocol: fields['cred.protocol'] ?? '', signature: planned, username: fields['cred.username'] ?? '' }],
+        }),
+      }));
+    }
     case 'probe-finished':
       return { ...state, probeCounts: { ...state.probeCounts, [event.status]: state.probeCounts[event.status] + 1 } };
     case 'finding':

@@ -1,11 +1,13 @@
 // The JSON document of one scan, for researchers and scripts. Its shape is fixed and documented in
 // docs/output.schema.json: every key is always present, a value not known is `null`.
-import type { HostView, ScanState } from '../core/reduce.js';
+import type { HostView, PlannedLogin, ScanState } from '../core/reduce.js';
+import { deviceVerdict, homeVerdict, type HomeVerdict, type Verdict } from '../core/verdict.js';
+import type { VendorQuestion } from '../signatures/schema.js';
 import type { Confidence, Finding, RunStatus, Service, Severity, Transport } from '../core/model.js';
 import { SEVERITIES } from '../core/model.js';
 
 /** Bump when the document's shape changes; kept in step with docs/output.schema.json. */
-export const OUTPUT_SCHEMA_VERSION = 1;
+export const OUTPUT_SCHEMA_VERSION = 2;
 
 export interface ScanDocument {
   schemaVersion: number;
@@ -21,10 +23,19 @@ export interface ScanDocument {
   };
   hosts: HostDocument[];
   summary: { hosts: number; findings: Record<Severity, number> };
+  /** The home's verdict, like a label: grade A-E, headline, reasons. */
+  home: HomeVerdict;
+  /** What no network scan can see: questions for the vendors. */
+  askYourVendor: { topic: string; provisions: string[]; question: string }[];
 }
 
 export interface HostDocument {
   id: string;
+  /** The history's id for this device, stable across runs and address changes; null without history. */
+  deviceId: string | null;
+  label: string | null;
+  /** Identifiers that stay with the device (vendor MAC, UDN, serial, TXT ids; `mdns-host:` is weak). */
+  keys: string[];
   addresses: string[];
   mac: string | null;
   macRandomised: boolean | null;
@@ -40,6 +51,9 @@ export interface HostDocument {
   };
   services: ServiceDocument[];
   findings: FindingDocument[];
+  verdict: Verdict;
+  /** With --dry-run: the logins a credential check would try (never a password). */
+  plannedLogins: PlannedLogin[];
 }
 
 export interface ServiceDocument {
@@ -54,6 +68,7 @@ export interface ServiceDocument {
 
 export interface FindingDocument {
   check: string;
+  title: string;
   severity: Severity;
   confidence: Confidence;
   confidenceReason: string | null;
@@ -93,6 +108,7 @@ function serviceDocument(service: Service): ServiceDocument {
 function findingDocument(finding: Finding): FindingDocument {
   return {
     check: finding.check,
+    title: finding.title,
     severity: finding.severity,
     confidence: finding.confidence,
     confidenceReason: orNull(finding.confidenceReason),
@@ -116,6 +132,9 @@ function hostDocument(view: HostView): HostDocument {
   return {
     // A host never identified still appears, under the id the model gives an IP-only host.
     id: host?.id ?? `ip:${view.address}`,
+    deviceId: orNull(host?.deviceId),
+    label: orNull(host?.label),
+    keys: host ? [...host.keys] : [],
     addresses: host ? [...host.addresses] : [view.address],
     mac: orNull(host?.mac),
     macRandomised: orNull(host?.macRandomised),
@@ -131,10 +150,12 @@ function hostDocument(view: HostView): HostDocument {
     },
     services: view.services.map(serviceDocument),
     findings: view.findings.map(findingDocument),
+    verdict: deviceVerdict(view.findings),
+    plannedLogins: view.plannedLogins.map((login) => ({ ...login })),
   };
 }
 
-export function toScanDocument(state: ScanState): ScanDocument {
+export function toScanDocument(state: ScanState, vendorQuestions: readonly VendorQuestion[] = []): ScanDocument {
   const run = state.run;
   if (!run) throw new NoRunError();
   const findings = {} as Record<Severity, number>;
@@ -157,5 +178,7 @@ export function toScanDocument(state: ScanState): ScanDocument {
     },
     hosts: state.hosts.map(hostDocument),
     summary: { hosts: state.hosts.length, findings },
+    home: homeVerdict(state.hosts.map((view) => view.findings)),
+    askYourVendor: vendorQuestions.map(({ topic, provisions, question }) => ({ topic, provisions: [...provisions], question })),
   };
 }

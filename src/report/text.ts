@@ -5,10 +5,14 @@ import { SEVERITIES } from '../core/model.js';
 import type { HostView, ScanState } from '../core/reduce.js';
 import { worstSeverity } from '../core/reduce.js';
 import { printable } from '../core/sanitize.js';
+import { deviceVerdict, homeVerdict } from '../core/verdict.js';
+import type { VendorQuestion } from '../signatures/schema.js';
 
 export interface TextOptions {
   /** ANSI colours for severities; off unless asked for. */
   color?: boolean;
+  /** Questions for the vendors, listed under the home verdict. */
+  vendorQuestions?: readonly VendorQuestion[];
 }
 
 const SEVERITY_COLOURS: Record<Severity, string> = {
@@ -25,6 +29,7 @@ function plural(count: number, singular: string, pluralForm = `${singular}s`): s
 }
 
 function deviceLabel(view: HostView): string {
+  if (view.host?.label !== undefined) return `"${printable(view.host.label)}"`;
   const identity = view.host?.identity;
   const name = [identity?.vendor ?? view.host?.vendor, identity?.model].filter((part) => part !== undefined).join(' ');
   const parts = [name, identity?.type ? `(${identity.type})` : ''].filter((part) => part !== '');
@@ -91,8 +96,22 @@ export function renderText(state: ScanState, options: TextOptions = {}): string 
       worst ? paint(worst, `worst ${worst}`) : 'no findings',
     ];
     lines.push(fields.join('  '));
+    const aliases = view.host?.addresses.slice(1) ?? [];
+    if (aliases.length > 0) lines.push(`  also at ${aliases.map((a) => printable(a)).join(', ')}`);
+    lines.push(`  verdict: ${deviceVerdict(view.findings).headline}`);
     for (const service of view.services) lines.push(serviceLine(service));
     for (const finding of view.findings) lines.push(...findingLines(finding, paint));
+    for (const login of view.plannedLogins) {
+      lines.push(`  would try: ${printable(login.protocol)} on port ${login.port}, user "${printable(login.username)}" from ${printable(login.signature)}`);
+    }
+  }
+
+  const home = homeVerdict(state.hosts.map((view) => view.findings));
+  lines.push('', `your home: ${home.headline}`);
+  for (const reason of home.reasons) lines.push(`  ${printable(reason)}`);
+  if (options.vendorQuestions && options.vendorQuestions.length > 0) {
+    lines.push('', 'what no scan can see: ask your vendors');
+    for (const question of options.vendorQuestions) lines.push(`  ${printable(question.topic)}: ${printable(question.question)}`);
   }
 
   if (state.warnings.length > 0) {

@@ -14,6 +14,8 @@ import {
   fingerprintSchema,
   neverProbeSchema,
   weakCryptoSchema,
+  vendorQuestionsSchema,
+  type VendorQuestion,
   deviceProfileSchema,
   packSchema,
   practiceSchema,
@@ -64,6 +66,7 @@ export interface SignaturePack {
   neverProbe: NeverProbePort[];
   weakCrypto: WeakCryptoSpec;
   profiles: DeviceProfileSpec[];
+  vendorQuestions: VendorQuestion[];
 }
 
 function parse<T>(schema: ZodType<T>, file: SignatureFile): T {
@@ -101,6 +104,7 @@ export function compilePack(files: readonly SignatureFile[], hash: string): Sign
   let neverProbe: NeverProbePort[] = [];
   let weakCrypto: WeakCryptoSpec | undefined;
   const profiles: DeviceProfileSpec[] = [];
+  let vendorQuestions: VendorQuestion[] = [];
 
   for (const file of files) {
     switch (folderOf(file.path)) {
@@ -160,6 +164,9 @@ export function compilePack(files: readonly SignatureFile[], hash: string): Sign
       case 'weak-crypto.yaml':
         weakCrypto = parse(weakCryptoSchema, file);
         break;
+      case 'vendor-questions.yaml':
+        vendorQuestions = parse(vendorQuestionsSchema, file).questions;
+        break;
       case 'profiles': {
         const spec = parse(deviceProfileSchema, file);
         checkId(spec.id, file);
@@ -190,5 +197,6 @@ export function compilePack(files: readonly SignatureFile[], hash: string): Sign
     neverProbe,
     weakCrypto,
     profiles,
+    vendorQuestions,
   };
 }

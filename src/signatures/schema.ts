@@ -230,6 +230,15 @@ export const deviceProfileSchema = z
   .strict();
 export type DeviceProfileSpec = z.infer<typeof deviceProfileSchema>;
 
+/** What no network scan can see: questions for the vendor (practices.md §5), each with its provisions. */
+export const vendorQuestionsSchema = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    questions: z.array(z.object({ topic: z.string().min(1), provisions: z.array(z.string()).min(1), question: z.string().min(1), references }).strict()).min(1),
+  })
+  .strict();
+export type VendorQuestion = z.infer<typeof vendorQuestionsSchema>['questions'][number];
+
 export const neverProbeSchema = z
   .object({
     schemaVersion: z.literal(SCHEMA_VERSION),

@@ -93,7 +93,8 @@ const MIGRATIONS: readonly string[] = [
     device_id TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE
   );
   ALTER TABLE hosts ADD COLUMN device_id TEXT;
-  ALTER TABLE hosts ADD COLUMN merged_into TEXT;   -- this address turned out to be the same device as that one
+  ALTER TABLE hosts ADD COLUMN merged_into TEXT;
+  ALTER TABLE findings ADD COLUMN title TEXT;   -- this address turned out to be the same device as that one
   -- Choices the user made once (e.g. consent to credential checks), by name.
   CREATE TABLE settings (
     name TEXT PRIMARY KEY,

@@ -108,6 +108,7 @@ interface ObservationRow {
 interface FindingRow {
   address: string;
   check_id: string;
+  title: string | null;
   severity: Finding['severity'];
   confidence: Finding['confidence'];
   confidence_reason: string | null;
@@ -162,6 +163,8 @@ function observationFromRow(row: ObservationRow): Observation {
 function findingFromRow(row: FindingRow): Finding {
   const finding: Finding = {
     check: row.check_id,
+    // Runs recorded before titles existed show the check id.
+    title: row.title ?? row.check_id,
     severity: row.severity,
     confidence: row.confidence,
     summary: row.summary,
@@ -216,12 +219,12 @@ export function openStore(path: string): Store {
       INSERT INTO observations (run_id, id, address, probe, port, transport, fields) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     upsertFinding: db.prepare(`
       INSERT INTO findings (run_id, address, finding_key, check_id, severity, confidence, confidence_reason,
-        port, transport, summary, practices, evidence, remedy, signature)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        port, transport, summary, practices, evidence, remedy, signature, title)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (run_id, address, finding_key) DO UPDATE SET severity = excluded.severity,
         confidence = excluded.confidence, confidence_reason = excluded.confidence_reason,
         summary = excluded.summary, practices = excluded.practices, evidence = excluded.evidence,
-        remedy = excluded.remedy`),
+        remedy = excluded.remedy, title = excluded.title`),
     insertWarning: db.prepare(`INSERT INTO warnings (run_id, message) VALUES (?, ?)`),
     listRuns: db.prepare(`
       SELECT r.*, (SELECT COUNT(*) FROM hosts h WHERE h.run_id = r.id) AS host_count,
@@ -269,7 +272,7 @@ export function openStore(path: string): Store {
     statements.upsertFinding.run(runId, address, findingKey(finding), finding.check, finding.severity,
       finding.confidence, finding.confidenceReason ?? null, finding.port ?? null, finding.transport ?? null,
       finding.summary, JSON.stringify(finding.practices), JSON.stringify(finding.evidence), finding.remedy,
-      finding.signature ?? null);
+      finding.signature ?? null, finding.title);
   });
   const setIdentity = (runId: string, address: string, host: Host): void => {
     statements.upsertHostIdentity.run(runId, address, host.id, host.mac ?? null, host.vendor ?? null, JSON.stringify(host));

@@ -60,6 +60,7 @@ const host = (address: string, deviceId: string, extra: Partial<Host> = {}): Hos
 
 const finding = (check: string): Finding => ({
   check,
+  title: check,
   severity: 'low',
   confidence: 'high',
   summary: check,

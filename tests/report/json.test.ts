@@ -38,6 +38,9 @@ describe('toScanDocument', () => {
     const bare = document.hosts[0]!;
     expect(bare).toEqual({
       id: 'ip:192.168.50.9',
+      deviceId: null,
+      label: null,
+      keys: [],
       addresses: ['192.168.50.9'],
       mac: null,
       macRandomised: null,
@@ -46,7 +49,17 @@ describe('toScanDocument', () => {
       identity: { vendor: null, model: null, type: null, firmware: null, cpe: null, signals: [] },
       services: [{ transport: 'tcp', port: 22, name: 'ssh', product: null, version: null, cpe: null, banner: null }],
       findings: [],
+      verdict: { level: 'fine', headline: 'Nothing to do: no problems found from the network.', reasons: [] },
+      plannedLogins: [],
     });
+  });
+
+  it('gives the camera with a default telnet login an act-now verdict and the home a grade', () => {
+    const camera = document.hosts[1]!;
+    expect(camera.verdict.level).toBe('act-now');
+    expect(camera.verdict.reasons[0]).toBe('A published default password is accepted');
+    expect(document.home).toMatchObject({ grade: 'D', level: 'act-now', devices: { 'act-now': 1, fine: 1 } });
+    expect(document.home.reasons[0]).toBe('A published default password is accepted (1 device)');
   });
 
   it('carries the identified host, its services and findings', () => {
@@ -87,7 +100,7 @@ describe('the schema validator used above', () => {
     ['a wrong type', (doc) => (doc.summary.hosts = '2'), /expected integer/],
     ['an unknown severity', (doc) => (doc.hosts[1]!.findings[0]!.severity = 'severe'), /not in enum/],
     ['a bad port', (doc) => (doc.hosts[1]!.services[0]!.port = 70000), /above maximum/],
-    ['a wrong schemaVersion', (doc) => (doc.schemaVersion = 2), /expected 1/],
+    ['a wrong schemaVersion', (doc) => (doc.schemaVersion = 1), /expected 2/],
   ])('catches %s', (_name, spoil, message) => {
     const spoiled = structuredClone(document) as unknown as Spoilable;
     spoil(spoiled);
