@@ -25,7 +25,7 @@ import { renderText } from '../report/text.js';
 import { renderDiff } from '../report/diff-text.js';
 import { diffScans } from '../core/diff.js';
 import { printable } from '../core/sanitize.js';
-import { defaultDbPath, openStore } from '../store/store.js';
+import { defaultDbPath, openStore, type Store } from '../store/store.js';
 import { loadSignatures } from '../signatures/load.js';
 import { lintPack } from '../signatures/lint.js';
 import { CREDENTIAL_DRIVERS, PROBES } from '../../probes/index.js';
@@ -43,6 +43,7 @@ const USAGE = `iotscan: see what your home network exposes
       --format tui|text|json|ndjson   output (default: tui on a terminal, text otherwise)
       --check-credentials     also try a few published default passwords (only on your own devices)
       --dry-run               with --check-credentials: list which logins would be tried, try none
+      --consent               confirm these are your devices (the live view asks otherwise, once per network)
       --attempts N            login attempts per service with --check-credentials (default ${DEFAULT_ATTEMPTS_PER_SERVICE}, at most ${MAX_ATTEMPTS_PER_SERVICE})
       --profile full|discovery   discovery: only find devices and open ports (default: full)
       --allow-public          allow targets outside private, link-local and loopback ranges
@@ -88,6 +89,7 @@ async function scanCommand(args: string[]): Promise<number> {
     format: { type: 'string' },
     'check-credentials': { type: 'boolean' },
     'dry-run': { type: 'boolean' },
+    consent: { type: 'boolean' },
     profile: { type: 'string' },
     attempts: { type: 'string' },
     'allow-public': { type: 'boolean' },
@@ -111,9 +113,12 @@ async function scanCommand(args: string[]): Promise<number> {
     maxAddresses: positiveInteger(values['max-hosts'], '--max-hosts', DEFAULT_MAX_ADDRESSES),
   });
   const depth = (values.profile as string | undefined) ?? 'full';
+  const store = values['no-history'] === true ? undefined : openStore((values.db as string | undefined) ?? defaultDbPath());
   if (depth !== 'full' && depth !== 'discovery') throw new UsageError(`--profile must be full or discovery, not "${depth}"`);
   if (values['dry-run'] === true && values['check-credentials'] !== true) throw new UsageError('--dry-run lists credential checks: use it with --check-credentials');
-  const credentials = values['check-credentials'] !== true ? 'off' : values['dry-run'] === true ? 'dry-run' : 'try';
+  let credentials: ScanConfig['credentials'] = values['check-credentials'] !== true ? 'off' : values['dry-run'] === true ? 'dry-run' : 'try';
+  const attemptsPerService = positiveInteger(values.attempts, '--attempts', DEFAULT_ATTEMPTS_PER_SERVICE, MAX_ATTEMPTS_PER_SERVICE);
+  if (credentials === 'try' && format === 'tui' && values.consent !== true) credentials = (await consentGiven(store, targets.specs, attemptsPerService)) ? 'try' : 'off';
   const pack = loadSignatures();
   const config: ScanConfig = {
     runId: randomUUID(),
@@ -123,7 +128,7 @@ async function scanCommand(args: string[]): Promise<number> {
     credentials,
     depth,
     linkLocalZones: zonesInside(targets.addresses),
-    attemptsPerService: positiveInteger(values.attempts, '--attempts', DEFAULT_ATTEMPTS_PER_SERVICE, MAX_ATTEMPTS_PER_SERVICE),
+    attemptsPerService,
     attemptSpacingMs: 1000,
     discoveryWindowMs: 2000,
     connectTimeoutMs: 1000,
@@ -138,7 +143,6 @@ async function scanCommand(args: string[]): Promise<number> {
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const store = values['no-history'] === true ? undefined : openStore((values.db as string | undefined) ?? defaultDbPath());
   const recordEvent = store?.recorder();
   const events = runScan(config, { net: createNodeNet(), pack, probes: PROBES, drivers: CREDENTIAL_DRIVERS, clock: systemClock, macVendor: lookupMacVendor }, controller.signal);
 
@@ -175,6 +179,19 @@ async function scanCommand(args: string[]): Promise<number> {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
   }
+}
+
+/**
+ * The TUI asks once per network whether these are the user's own devices before logging in; the
+ * answer is remembered in the history. Without a history it asks every time.
+ */
+async function consentGiven(store: Store | undefined, specs: readonly string[], attemptsPerService: number): Promise<boolean> {
+  const setting = `credential-consent:${[...specs].sort().join(',')}`;
+  if (store?.setting(setting) !== undefined) return true;
+  const { askCredentialConsent } = await import('../tui/consent.js');
+  const confirmed = await askCredentialConsent({ targets: specs, attemptsPerService });
+  if (confirmed) store?.saveSetting(setting, new Date().toISOString());
+  return confirmed;
 }
 
 /** Interfaces with an IPv4 address inside the targets: their IPv6 link-local neighbours are the same home segment. */
@@ -283,7 +300,8 @@ async function demoCommand(args: string[]): Promise<number> {
   // Ctrl-C goes to the scan in the foreground; the demo stays alive to take the lab down.
   process.on('SIGINT', ignore);
   try {
-    const scanArgs = ['scan', LAB_SUBNET, '--check-credentials', ...(process.stdout.isTTY ? [] : ['--format', 'text'])];
+    // The lab's devices are the project's own: consent is given for the trainer.
+    const scanArgs = ['scan', LAB_SUBNET, '--check-credentials', '--consent', ...(process.stdout.isTTY ? [] : ['--format', 'text'])];
     return await new Promise<number>((resolve) => {
       const child = spawn('ip', ['netns', 'exec', SCANNER_NAMESPACE, process.execPath, new URL('../../../bin/iotscan.js', import.meta.url).pathname, ...scanArgs], { stdio: 'inherit' });
       child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)));

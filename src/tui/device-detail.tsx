@@ -3,6 +3,7 @@
 import { Box, Text } from 'ink';
 import type { Finding } from '../core/model.js';
 import type { HostView } from '../core/reduce.js';
+import { deviceVerdict } from '../core/verdict.js';
 import { SEVERITY_COLOURS, deviceLabel, printable, where } from './format.js';
 
 function FindingDetail({ finding }: { finding: Finding }) {
@@ -50,9 +51,11 @@ export function DeviceDetail({ view, findings, selected }: { view: HostView; fin
       </Text>
       {identity && identity.signals.length > 0 ? (
         <Text dimColor wrap="truncate">
-          Why: {identity.signals.map((signal) => printable(signal.source, 64)).join(', ')}
+          Why: {identity.signals.map((signal) => `${printable(signal.source, 64)} (${Object.entries(signal.fields).map(([field, value]) => `${printable(field, 40)}=${printable(value, 60)}`).join(', ')})`).join('; ')}
         </Text>
       ) : null}
+      {host && host.addresses.length > 1 ? <Text dimColor wrap="truncate">Also at: {host.addresses.slice(1).map((a) => printable(a)).join(', ')}</Text> : null}
+      <Text bold>{deviceVerdict(findings).headline}</Text>
       <Box flexDirection="column" marginTop={1}>
         <Text bold>Services</Text>
         {view.services.length === 0 ? <Text dimColor>  none found yet</Text> : null}

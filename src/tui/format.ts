@@ -19,7 +19,7 @@ export const SEVERITY_COLOURS: Record<Severity, string> = {
 export function deviceLabel(view: HostView): string {
   const identity = view.host?.identity;
   const name = [identity?.vendor ?? view.host?.vendor, identity?.model].filter((part) => part !== undefined).join(' ');
-  const parts = [name, identity?.type ? `(${identity.type})` : ''].filter((part) => part !== '');
+  const parts = [view.host?.label !== undefined ? `"${view.host.label}"` : '', name, identity?.type ? `(${identity.type})` : ''].filter((part) => part !== '');
   return parts.length > 0 ? printable(parts.join(' ')) : '?';
 }
 

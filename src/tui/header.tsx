@@ -3,6 +3,7 @@ import { Box, Text } from 'ink';
 import { PHASES } from '../core/events.js';
 import { SEVERITIES } from '../core/model.js';
 import type { ScanState } from '../core/reduce.js';
+import { homeVerdict } from '../core/verdict.js';
 import { SEVERITY_COLOURS, plural, printable, progressBar } from './format.js';
 
 /** Room a phase needs besides its bar: name, counts and gaps. */
@@ -32,6 +33,11 @@ export function Header({ state, title, columns }: { state: ScanState; title: str
           );
         })}
       </Box>
+      {state.status !== 'running' && state.status !== 'waiting' && state.hosts.length > 0 ? (
+        <Text wrap="truncate" bold>
+          {homeVerdict(state.hosts.map((view) => view.findings)).headline}
+        </Text>
+      ) : null}
       <Text wrap="truncate">
         {[...SEVERITIES].reverse().map((severity) => (
           <Text key={severity} color={SEVERITY_COLOURS[severity]} dimColor={state.findingsBySeverity[severity] === 0}>

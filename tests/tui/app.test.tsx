@@ -189,3 +189,21 @@ describe('<App>', () => {
     expect(app.frames.length).toBeLessThan(10);
   });
 });
+
+describe('credential consent', () => {
+  it('confirms only on y, and says what will happen first', async () => {
+    const { ConsentPrompt } = await import('../../src/tui/consent.js');
+    for (const [key, expected] of [['y', true], ['n', false], ['\r', false]] as const) {
+      let answer: boolean | undefined;
+      const { stdin, lastFrame, unmount } = render(<ConsentPrompt facts={{ targets: ['192.168.77.0/24'], attemptsPerService: 3 }} onAnswer={(yes) => (answer = yes)} />);
+      const text = (lastFrame() ?? '').replace(/[│╭╮╰╯─\s]+/g, ' ');
+      expect(text).toContain('at most 3 tries per service');
+      expect(text).toContain('These are my devices');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      stdin.write(key);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(answer).toBe(expected);
+      unmount();
+    }
+  });
+});
