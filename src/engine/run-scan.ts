@@ -285,6 +285,28 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     };
   };
 
+  /**
+   * The settings pages a matched fingerprint names, fetched once without credentials on each HTTP
+   * port: a plain GET, so it needs no consent. An answer without a login is no-auth-admin.
+   */
+  const checkAdminPaths = async (host: HostState, identity: Host['identity']) => {
+    const driver = deps.drivers.find((d) => d.protocol === 'http');
+    const matched = new Set(identity.signals.map((s) => s.source));
+    const paths = pack.fingerprints.filter((f) => matched.has(f.spec.id)).flatMap((f) => f.spec.adminPaths ?? []);
+    if (!driver || paths.length === 0) return;
+    const httpPorts = [...host.protocols].filter(([key, { protocol }]) => key.startsWith('tcp/') && protocol === 'http').map(([key]) => Number(key.slice(4)));
+    await Promise.all(
+      httpPorts.flatMap((port) =>
+        paths.map(async ({ path }) => {
+          const requirement = await driver.requiresLogin({ subject: subjectOf(host, 'tcp', port), net, signal, timeoutMs: config.readTimeoutMs, params: { path, strategy: 'basic-auth' } });
+          if (requirement.kind === 'no-login') {
+            record(host, 'creds/http', { kind: 'observation', fields: { 'cred.protocol': 'http', 'cred.login-required': 'no', 'cred.evidence': requirement.detail } }, port, 'tcp');
+          }
+        }),
+      ),
+    );
+  };
+
   const tryCredentials = async (host: HostState, identity: Host['identity']) => {
     const matched = new Set(identity.signals.map((s) => s.source));
     await Promise.all(
@@ -356,6 +378,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     await runProbesOfCategory(host, 'safe');
     for (const key of [...host.protocols.keys()]) if (key.startsWith('tcp/')) host.openTcp.add(Number(key.slice(4)));
     let described = describeHost(host);
+    await checkAdminPaths(host, described.identity);
     if (config.credentials !== 'off' && !signal.aborted) {
       await tryCredentials(host, described.identity);
       described = describeHost(host);

@@ -63,6 +63,11 @@ export const fingerprintSchema = z
         cpe: z.string().optional(),
       })
       .strict(),
+    /**
+     * Where this family's settings live over HTTP. Fetched once without credentials (a plain GET,
+     * no consent needed): answering 2xx there is no-auth-admin.
+     */
+    adminPaths: z.array(z.object({ path: z.string().regex(/^\//), why: z.string().min(1) }).strict()).optional(),
     examples: z
       .array(
         z
