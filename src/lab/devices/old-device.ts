@@ -1,12 +1,21 @@
 // A Ubiquiti airCam left on firmware 1.1.5: Dropbear 2014.63 on SSH (a version with published
 // vulnerabilities) and the admin login served over plain HTTP by lighttpd. No mDNS.
+//
+// Its Dropbear offers what Dropbear of 2014 offered by default, the deprecated algorithms included
+// (common-algo.c of that era: sshkex with diffie-hellman-group1-sha1 and -group14-sha1, sshciphers
+// with aes128-cbc and 3des-cbc, sshhashes with hmac-sha1-96 and hmac-md5; github.com/mkj/dropbear),
+// as far as ssh2 implements them (not 3des-ctr, twofish or kexguess2). Its host key comes with the
+// firmware image, so the baby monitor (.101) carries the same one.
 import * as http from 'node:http';
 import type { LabDevice } from '../device.js';
 import { startSshServer } from '../protocols/ssh.js';
+import { labPem } from '../protocols/tls.js';
 import { startInOrder } from './servers.js';
 
 const IPV4 = '192.168.77.70';
 const MAX_LOGIN_BODY_BYTES = 4096;
+/** The RSA host key baked into a firmware image: src/lab/certs, shared with the baby monitor. */
+export const FIRMWARE_SSH_HOST_KEY = 'firmware-ssh-host-rsa.key.pem';
 
 function loginPage(message: string): string {
   return `<!DOCTYPE html>
@@ -38,6 +47,11 @@ export const device: LabDevice = {
       { check: 'cleartext-admin-login', port: 80, transport: 'tcp', severity: 'medium' },
       { check: 'version-banner-disclosure', port: 22, transport: 'tcp', severity: 'low' },
       { check: 'version-banner-disclosure', port: 80, transport: 'tcp', severity: 'low' },
+      { check: 'ssh-weak-algorithms', port: 22, transport: 'tcp', severity: 'low' },
+      // The same host key as the baby monitor (.101).
+      { check: 'shared-tls-or-ssh-key', port: 22, transport: 'tcp', severity: 'high' },
+      // SSH is not in the camera profile (signatures/profiles/camera.yaml).
+      { check: 'unexpected-open-services', port: 22, transport: 'tcp', severity: 'medium' },
     ],
   },
 
@@ -48,6 +62,20 @@ export const device: LabDevice = {
           host: IPV4,
           port: 22,
           ident: 'dropbear_2014.63',
+          hostKey: labPem(FIRMWARE_SSH_HOST_KEY),
+          algorithms: {
+            kex: [
+              'curve25519-sha256@libssh.org',
+              'ecdh-sha2-nistp521',
+              'ecdh-sha2-nistp384',
+              'ecdh-sha2-nistp256',
+              'diffie-hellman-group1-sha1',
+              'diffie-hellman-group14-sha1',
+            ],
+            cipher: ['aes128-ctr', 'aes256-ctr', 'aes128-cbc', '3des-cbc', 'aes256-cbc'],
+            hmac: ['hmac-sha2-256', 'hmac-sha2-512', 'hmac-sha1-96', 'hmac-sha1', 'hmac-md5'],
+            serverHostKey: ['ssh-rsa'],
+          },
           authMethods: ['password'],
           onLoginAttempt: () => attempts.record('ssh'),
         }),

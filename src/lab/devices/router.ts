@@ -1,10 +1,12 @@
 // A Huawei HG8245H home gateway as ISPs shipped it: UPnP IGD control open to the whole LAN with two
 // port mappings that put the camera on the Internet, telnet with the factory login, and a web
-// login page over plain HTTP. The lab never changes state: mappings cannot be added or removed.
+// login page over plain HTTP and over an HTTPS that still accepts TLS 1.0 with a self-signed
+// 1024-bit RSA certificate. The lab never changes state: mappings cannot be added or removed.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AttemptCounter, LabDevice, RunningDevice } from '../device.js';
+import type { LabDevice, RunningDevice } from '../device.js';
 import { startSsdpResponder } from '../protocols/ssdp.js';
 import { startTelnetServer } from '../protocols/telnet.js';
+import { labPem, startHttpsServer } from '../protocols/tls.js';
 
 const IPV4 = '192.168.77.1';
 const UPNP_PORT = 49652;
@@ -299,7 +301,7 @@ const LOGIN_FAILED_PAGE = `<!DOCTYPE html>
 <body><p>The account or password is incorrect; login failed.</p><a href="/">Back</a></body></html>
 `;
 
-async function handleWeb(request: IncomingMessage, response: ServerResponse, attempts: AttemptCounter): Promise<void> {
+async function handleWeb(request: IncomingMessage, response: ServerResponse, onLoginAttempt: () => void): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
   if (request.method === 'GET' && (path === '/' || path === '/index.asp')) {
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(LOGIN_PAGE);
@@ -308,7 +310,7 @@ async function handleWeb(request: IncomingMessage, response: ServerResponse, att
   if (request.method === 'POST' && path === '/login.cgi') {
     const body = await readBody(request, response);
     if (body === undefined) return;
-    attempts.record('http-form');
+    onLoginAttempt();
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(LOGIN_FAILED_PAGE);
     return;
   }
@@ -351,15 +353,35 @@ export const device: LabDevice = {
       { check: 'telnet-open', port: 23, transport: 'tcp', severity: 'high' },
       { check: 'default-cred-accepted', port: 23, transport: 'tcp', severity: 'critical' },
       { check: 'cleartext-admin-login', port: 80, transport: 'tcp', severity: 'medium' },
+      // TLS 1.0 accepted and a 1024-bit RSA key. The certificate is also self-signed
+      // (self-signed-or-expired-cert, info, so not listed here).
+      { check: 'weak-tls', port: 443, transport: 'tcp', severity: 'medium' },
       { check: 'ssdp-unicast-reply', port: 1900, transport: 'udp', severity: 'low' },
       // The description XML carries the serial number.
       { check: 'upnp-description-leak', port: UPNP_PORT, transport: 'tcp', severity: 'low' },
+      // The SSDP/HTTP server string names libupnp 1.6.19: CVE-2016-6255 and CVE-2016-8863 (fixed in
+      // 1.6.21, the latter critical) and CVE-2020-13848, per signatures/versions/libupnp.yaml.
+      { check: 'known-vulnerable-version', port: UPNP_PORT, transport: 'tcp', severity: 'critical' },
+      { check: 'version-banner-disclosure', port: UPNP_PORT, transport: 'tcp', severity: 'low' },
     ],
   },
 
   async start({ attempts }): Promise<RunningDevice> {
     const upnp = await listenHttp(UPNP_PORT, handleUpnp);
-    const web = await listenHttp(80, (request, response) => handleWeb(request, response, attempts));
+    const web = await listenHttp(80, (request, response) => handleWeb(request, response, () => attempts.record('http-form')));
+    // The same login page over HTTPS; its attempts are counted apart, as a separate service.
+    const secureWeb = await startHttpsServer({
+      host: IPV4,
+      port: 443,
+      key: labPem('router.key.pem'),
+      cert: labPem('router.cert.pem'),
+      minVersion: 'TLSv1',
+      // Security level 0 lets OpenSSL 3 use TLS 1.0 and the 1024-bit key at all.
+      ciphers: 'DEFAULT@SECLEVEL=0',
+      handler: (request, response) => {
+        handleWeb(request, response, () => attempts.record('https-form')).catch(() => response.destroy());
+      },
+    });
     const telnet = await startTelnetServer({
       ipv4: IPV4,
       port: 23,
@@ -388,7 +410,7 @@ export const device: LabDevice = {
     });
     return {
       stop: async () => {
-        await Promise.all([closeHttp(upnp), closeHttp(web), telnet.stop(), ssdp.stop()]);
+        await Promise.all([closeHttp(upnp), closeHttp(web), secureWeb.stop(), telnet.stop(), ssdp.stop()]);
       },
     };
   },

@@ -9,7 +9,12 @@ export interface MqttBrokerOptions {
   port: number;
   /** Topic → payload, published retained at start. */
   retained: Record<string, string>;
-  /** Called once per CONNECT, so the lab can count login attempts. */
+  /**
+   * The one pair the broker accepts. Without it every CONNECT is let in (an open broker); with it,
+   * a CONNECT without credentials or with any other pair is refused with code 5, as Mosquitto does.
+   */
+  login?: { username: string; password: string };
+  /** Counts login attempts: every CONNECT of an open broker, only CONNECTs carrying credentials otherwise. */
   onLoginAttempt?: () => void;
 }
 
@@ -25,9 +30,19 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<Runni
   const broker = await Aedes.createBroker({
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxClientsIdLength: 64,
-    authenticate: (_client, _username, _password, done) => {
+    authenticate: (_client, username, password, done) => {
+      const { login } = options;
+      if (login === undefined) {
+        options.onLoginAttempt?.();
+        done(null, true);
+        return;
+      }
+      if (username === undefined && password === undefined) {
+        done(null, false);
+        return;
+      }
       options.onLoginAttempt?.();
-      done(null, true);
+      done(null, username === login.username && password?.toString('utf8') === login.password);
     },
     // The broker's own publishes (the retained topics) bypass this; anything a client sends,
     // its will included, is refused and the client disconnected.

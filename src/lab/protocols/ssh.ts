@@ -1,17 +1,26 @@
-// An SSH server for lab devices, built on ssh2's Server: a real key exchange with a host key made
-// at start, a chosen software version in the identification string and a chosen list of offered
-// auth methods. Every authentication attempt is rejected, so no session is ever opened.
+// An SSH server for lab devices, built on ssh2's Server: a real key exchange, a chosen software
+// version in the identification string, chosen algorithm lists, a host key of the device's own
+// (or one baked into a firmware image and shared with other devices), and a chosen list of offered
+// auth methods. Passwords in `accept` log in; every other attempt is rejected. A logged-in client
+// still gets nothing: with no 'session', 'tcpip' or 'request' listener, ssh2 refuses every channel
+// and forwarding request itself, so no command ever runs.
 import * as net from 'node:net';
 import ssh2 from 'ssh2';
-import type { AuthenticationType } from 'ssh2';
+import type { Algorithms, AuthenticationType } from 'ssh2';
 
 export interface SshServerOptions {
   host: string;
   port: number;
-  /** Software version after `SSH-2.0-`, e.g. `dropbear_2014.63`. */
+  /** Software version after `SSH-2.0-`, e.g. `dropbear_2014.63` or `OpenSSH_9.2p1 Debian-2+deb12u3`. */
   ident: string;
   /** Methods announced in every rejection, e.g. ['password'] or ['publickey']. */
   authMethods: AuthenticationType[];
+  /** Host private key (PEM or OpenSSH format); a fresh ed25519 key, unique to this start, when absent. */
+  hostKey?: string;
+  /** What the server offers in its KEXINIT; ssh2's defaults when absent. */
+  algorithms?: Algorithms;
+  /** Username/password pairs that log in. */
+  accept?: readonly { username: string; password: string }[];
   /** Called once per authentication attempt other than the `none` method query. */
   onLoginAttempt?: () => void;
 }
@@ -26,20 +35,34 @@ const MAX_AUTH_ATTEMPTS_PER_CONNECTION = 10;
 const LOGIN_GRACE_MS = 30_000;
 
 export async function startSshServer(options: SshServerOptions): Promise<RunningSshServer> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+  const hostKey = options.hostKey ?? ssh2.utils.generateKeyPairSync('ed25519').private;
+  const accepted = options.accept ?? [];
 
-  const sshServer = new ssh2.Server({ hostKeys: [hostKey], ident: options.ident }, (client) => {
-    let attempts = 0;
-    client.on('authentication', (context) => {
-      if (context.method !== 'none') {
+  const sshServer = new ssh2.Server(
+    { hostKeys: [hostKey], ident: options.ident, ...(options.algorithms !== undefined && { algorithms: options.algorithms }) },
+    (client) => {
+      let attempts = 0;
+      client.on('authentication', (context) => {
+        if (context.method === 'none') {
+          context.reject(options.authMethods);
+          return;
+        }
         attempts += 1;
         options.onLoginAttempt?.();
-      }
-      context.reject(options.authMethods);
-      if (attempts >= MAX_AUTH_ATTEMPTS_PER_CONNECTION) client.end();
-    });
-    client.on('error', () => client.end());
-  });
+        const loggedIn =
+          context.method === 'password' &&
+          options.authMethods.includes('password') &&
+          accepted.some((pair) => pair.username === context.username && pair.password === context.password);
+        if (loggedIn) {
+          context.accept();
+          return;
+        }
+        context.reject(options.authMethods);
+        if (attempts >= MAX_AUTH_ATTEMPTS_PER_CONNECTION) client.end();
+      });
+      client.on('error', () => client.end());
+    },
+  );
 
   // The TCP side is ours, so every socket can be bounded in time and destroyed at stop.
   const sockets = new Set<net.Socket>();
