@@ -1,7 +1,9 @@
 // THE registry of probes: adding a protocol is one folder in probes/ and one line here.
 // tests/probes/registry.test.ts checks that every probe folder is listed under its own name.
 import type { CredentialDriver, Probe } from '../src/engine/probe.js';
+import { adbProbe } from './adb/probe.js';
 import { CREDENTIAL_DRIVERS as DRIVERS } from './creds/index.js';
+import { dnsVersionProbe } from './dns-version/probe.js';
 import { ftpProbe } from './ftp/probe.js';
 import { ftpAnonProbe } from './ftp-anon/probe.js';
 import { httpProbe } from './http/probe.js';
@@ -12,6 +14,8 @@ import { snmpProbe } from './snmp/probe.js';
 import { sshProbe } from './ssh/probe.js';
 import { ssdpProbe } from './ssdp/probe.js';
 import { telnetProbe } from './telnet/probe.js';
+import { tftpProbe } from './tftp/probe.js';
+import { tlsProbe } from './tls/probe.js';
 import { upnpIgdProbe } from './upnp-igd/probe.js';
 
 export const PROBES: readonly Probe[] = [
@@ -26,6 +30,10 @@ export const PROBES: readonly Probe[] = [
   mqttProbe,
   snmpProbe,
   upnpIgdProbe,
+  tlsProbe,
+  adbProbe,
+  tftpProbe,
+  dnsVersionProbe,
 ];
 
 export const CREDENTIAL_DRIVERS: readonly CredentialDriver[] = DRIVERS;

@@ -1,7 +1,10 @@
-// SSH identification string and KEXINIT decoding (RFC 4253 §4.2 and §7.1). Pure.
+// SSH identification string and KEXINIT decoding (RFC 4253 §4.2 and §7.1), the type inside a
+// host key blob (RFC 4253 §6.6) and the auth methods a server lists (RFC 4252 §5.1). Pure.
 import { printable } from '../../src/core/sanitize.js';
 
-export const CLIENT_IDENTIFICATION = 'SSH-2.0-iotscan\r\n';
+/** Our software name; ssh2 is told the same, so its identification line repeats ours byte for byte. */
+export const CLIENT_SOFTWARE = 'iotscan';
+export const CLIENT_IDENTIFICATION = `SSH-2.0-${CLIENT_SOFTWARE}\r\n`;
 
 /** RFC 4253 §4.2: the identification line is at most 255 characters; lines before it are allowed. */
 const MAX_IDENTIFICATION_LENGTH = 255;
@@ -98,6 +101,27 @@ export function parseKexInit(bytes: Uint8Array): KexInitResult {
   }
   const [kex = [], hostKeyAlgorithms = [], ciphers = [], , macs = []] = lists;
   return { kind: 'found', kexInit: { kex, hostKeyAlgorithms, ciphers, macs } };
+}
+
+/** RFC 4250 §4.6.1: names are printable US-ASCII without commas or spaces, at most 64 characters. */
+const ALGORITHM_NAME = /^[\x21-\x2b\x2d-\x7e]{1,64}$/;
+const MAX_AUTH_METHODS = 16;
+
+/** The key type a host key blob starts with (`ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`). */
+export function hostKeyType(blob: Uint8Array): string | undefined {
+  if (blob.length < 4) return undefined;
+  const length = new DataView(blob.buffer, blob.byteOffset, 4).getUint32(0);
+  if (length > 64 || 4 + length > blob.length) return undefined;
+  const name = latin1(blob.subarray(4, 4 + length));
+  return ALGORITHM_NAME.test(name) ? name : undefined;
+}
+
+/** `ssh.auth-methods`: the well-formed names of the list, in the server's order. */
+export function authMethodsField(methods: readonly string[]): string {
+  return methods
+    .filter((method) => ALGORITHM_NAME.test(method))
+    .slice(0, MAX_AUTH_METHODS)
+    .join(',');
 }
 
 function latin1(bytes: Uint8Array): string {

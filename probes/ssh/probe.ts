@@ -1,9 +1,11 @@
 // SSH version probe: the server's identification line, then (after sending ours) the algorithm
-// lists of its KEXINIT. It never authenticates.
+// lists of its KEXINIT; then, on the same connection, ssh2 finishes the key exchange for the host
+// key and sends one `none` userauth for the list of auth methods. It never authenticates.
 import type { TcpConn } from '../../src/engine/net.js';
 import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
 import { CLIENT_IDENTIFICATION, parseIdentification, parseKexInit } from './codec.js';
 import type { KexInit, SshIdentification } from './codec.js';
+import { hostKeyAndAuthMethods } from './session.js';
 
 const DEFAULT_PORTS = [22, 2222] as const;
 
@@ -14,7 +16,18 @@ export const sshProbe: ServiceProbe = {
   categories: ['version'],
   transport: 'tcp',
   defaultPorts: DEFAULT_PORTS,
-  fields: ['ssh.banner', 'ssh.software', 'ssh.comment', 'ssh.kex', 'ssh.hostkey-algorithms', 'ssh.ciphers', 'ssh.macs'],
+  fields: [
+    'ssh.banner',
+    'ssh.software',
+    'ssh.comment',
+    'ssh.kex',
+    'ssh.hostkey-algorithms',
+    'ssh.ciphers',
+    'ssh.macs',
+    'ssh.hostkey.type',
+    'ssh.hostkey.sha256',
+    'ssh.auth-methods',
+  ],
   bannerField: 'ssh.banner',
   appliesTo: (subject: ServiceSubject) => subject.transport === 'tcp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
   run,
@@ -38,24 +51,31 @@ async function* run(ctx: ProbeContext): AsyncIterable<ProbeOutput> {
       return;
     }
     conn.write(CLIENT_IDENTIFICATION);
-    const kexInit = await readKexInit(conn, parsed.rest);
-    yield { kind: 'observation', port, transport: 'tcp', fields: observationFields(parsed.identification, kexInit) };
+    const { kexInit, more } = await readKexInit(conn, parsed.rest);
+    const fields = observationFields(parsed.identification, kexInit);
+    if (kexInit !== undefined) {
+      // A key exchange and a userauth round trip: a few network steps.
+      const session = await hostKeyAndAuthMethods(conn, { alreadyReceived: Buffer.concat([greeting.data, more]), timeoutMs: 2 * ctx.timeoutMs, signal: ctx.signal });
+      Object.assign(fields, session);
+    }
+    yield { kind: 'observation', port, transport: 'tcp', fields };
     yield { kind: 'status', status: ctx.signal.aborted ? 'aborted' : 'success' };
   } finally {
     conn.close();
   }
 }
 
-async function readKexInit(conn: TcpConn, alreadyRead: Uint8Array): Promise<KexInit | undefined> {
+/** The server's KEXINIT, and the bytes read after `alreadyRead` to get it. */
+async function readKexInit(conn: TcpConn, alreadyRead: Uint8Array): Promise<{ kexInit?: KexInit; more: Uint8Array }> {
   const first = parseKexInit(alreadyRead);
-  if (first.kind === 'found') return first.kexInit;
-  if (first.kind === 'invalid') return undefined;
+  if (first.kind === 'found') return { kexInit: first.kexInit, more: new Uint8Array(0) };
+  if (first.kind === 'invalid') return { more: new Uint8Array(0) };
   const more = await conn.read({
     until: (buffered) => parseKexInit(Buffer.concat([alreadyRead, buffered])).kind !== 'incomplete',
     maxBytes: 40 * 1024,
   });
   const result = parseKexInit(Buffer.concat([alreadyRead, more.data]));
-  return result.kind === 'found' ? result.kexInit : undefined;
+  return result.kind === 'found' ? { kexInit: result.kexInit, more: more.data } : { more: more.data };
 }
 
 function observationFields(identification: SshIdentification, kexInit: KexInit | undefined): Record<string, string> {

@@ -58,6 +58,33 @@ export interface HttpResponse {
   truncated: boolean;
 }
 
+/** Protocol versions Node's TLS can offer; it refuses SSLv3 outright. */
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+export interface TlsRequest {
+  address: string;
+  port: number;
+  /** The range of versions offered; min = max asks whether the server accepts exactly that one. */
+  minVersion: TlsVersion;
+  maxVersion: TlsVersion;
+  /** OpenSSL cipher list; `DEFAULT@SECLEVEL=0` lets the legacy suites and signatures through. */
+  ciphers: string;
+  /** For the TCP connect and the handshake together. */
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** A completed handshake. The certificate is never verified against any CA: devices sign their own. */
+export interface TlsHandshake {
+  ok: true;
+  /** Negotiated protocol version, e.g. `TLSv1.3`. */
+  version: string;
+  /** Negotiated cipher suite: its IANA name when the runtime knows it, else OpenSSL's. */
+  cipher: string;
+  /** The server's own (leaf) certificate in DER, if it sent one. */
+  certificate?: Uint8Array;
+}
+
 export interface NeighbourEntry {
   address: string;
   mac: string;
@@ -71,6 +98,11 @@ export interface Net {
    */
   openUdp(options: { bindPort?: number; reuseAddr?: boolean; multicastGroups?: string[]; maxBytes: number; signal: AbortSignal }): Promise<UdpSocket>;
   http(request: HttpRequest): Promise<HttpResponse | Failure>;
+  /**
+   * One TLS handshake, then the connection is closed. A refused or failed handshake after the
+   * TCP connect (an alert, a reset, a non-TLS answer) is `protocol-mismatch`.
+   */
+  tls(request: TlsRequest): Promise<TlsHandshake | Failure>;
   /** The OS neighbour (ARP/NDP) table: complete entries only. */
   neighbours(): Promise<NeighbourEntry[]>;
 }

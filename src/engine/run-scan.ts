@@ -253,7 +253,9 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
         return serviceRecord('tcp', port, 'upnp', ssdpServer === undefined ? fields : withFields(fields, { 'ssdp.server': ssdpServer }), ssdpServer);
       }
       const banner = known?.bannerField !== undefined ? firstValue(fields, known.bannerField) : undefined;
-      return serviceRecord('tcp', port, known?.protocol ?? portName(port), fields, banner);
+      // TLS is a layer, not the service: a port known to carry HTTPS or MQTT over TLS keeps that name.
+      const protocol = known?.protocol === 'tls' && portName(port) !== 'unknown' ? portName(port) : (known?.protocol ?? portName(port));
+      return serviceRecord('tcp', port, protocol, fields, banner);
     });
     for (const [key, known] of host.protocols) {
       if (!key.startsWith('udp/')) continue;

@@ -1,12 +1,15 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
-import { parseIdentification, parseIdentificationLine, parseKexInit } from '../../probes/ssh/codec.js';
+import type { AuthenticationType, ServerConfig } from 'ssh2';
+import { authMethodsField, hostKeyType, parseIdentification, parseIdentificationLine, parseKexInit } from '../../probes/ssh/codec.js';
 import { sshProbe } from '../../probes/ssh/probe.js';
+import { openSshFingerprint } from '../../probes/ssh/session.js';
 import { hexFixture, listenTcp, runServiceProbe, subjectFor } from '../fixtures/harness.js';
 
 describe('ssh codec', () => {
@@ -60,7 +63,138 @@ describe('ssh codec', () => {
   });
 });
 
+describe('ssh host key and auth method helpers', () => {
+  const blob = (type: string, rest: number[] = [0, 0, 0, 1, 7]) => Uint8Array.from([0, 0, 0, type.length, ...Buffer.from(type, 'latin1'), ...rest]);
+
+  it('reads the key type at the start of a host key blob', () => {
+    expect(hostKeyType(blob('ssh-ed25519'))).toBe('ssh-ed25519');
+    expect(hostKeyType(blob('ecdsa-sha2-nistp256'))).toBe('ecdsa-sha2-nistp256');
+    expect(hostKeyType(Uint8Array.from([0, 0, 0, 50, 0x41]))).toBeUndefined();
+    expect(hostKeyType(Uint8Array.from([0xff, 0xff, 0xff, 0xff]))).toBeUndefined();
+    expect(hostKeyType(blob('ssh\u001b[31m'))).toBeUndefined();
+    expect(hostKeyType(new Uint8Array(2))).toBeUndefined();
+  });
+
+  it('keeps only well-formed method names', () => {
+    expect(authMethodsField(['publickey', 'password', 'keyboard-interactive'])).toBe('publickey,password,keyboard-interactive');
+    expect(authMethodsField(['pass word', 'a,b', '\u001b[2J', 'x'.repeat(65), 'password'])).toBe('password');
+    expect(authMethodsField(Array.from({ length: 40 }, (_, index) => `m${index}`)).split(',')).toHaveLength(16);
+  });
+
+  it('prints fingerprints as OpenSSH does', () => {
+    // sha256('') in base64 is 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=.
+    expect(openSshFingerprint(new Uint8Array(0))).toBe('SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU');
+  });
+});
+
+/** A host key made by ssh-keygen, and the fingerprint ssh-keygen itself prints for it. */
+function makeHostKey(type: 'ed25519' | 'rsa'): { key: Buffer; fingerprint: string; remove: () => void } {
+  const keyPath = join(tmpdir(), `iotscan-ssh-test-${process.pid}-${type}`);
+  const remove = () => {
+    rmSync(keyPath, { force: true });
+    rmSync(`${keyPath}.pub`, { force: true });
+  };
+  remove();
+  execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048', '-m', 'PEM'] : []), '-N', '', '-f', keyPath]);
+  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${keyPath}.pub`], { encoding: 'utf8' }).split(' ')[1] ?? '';
+  return { key: readFileSync(keyPath), fingerprint, remove };
+}
+
+/** An ssh2 server on loopback that records every authentication attempt and answers with `answer`. */
+async function sshServer(
+  config: ServerConfig,
+  answer: (method: string) => { accept: true } | { reject: AuthenticationType[] },
+): Promise<{ port: number; methodsTried: string[]; close: () => Promise<void> }> {
+  const methodsTried: string[] = [];
+  const server = new ssh2.Server(config, (client) => {
+    client.on('error', () => undefined);
+    client.on('authentication', (context) => {
+      methodsTried.push(context.method);
+      const decision = answer(context.method);
+      if ('accept' in decision) context.accept();
+      else context.reject(decision.reject);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, methodsTried, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 describe('ssh probe', () => {
+  it('reads the host key and the offered auth methods, sending only a none request', async () => {
+    const hostKey = makeHostKey('ed25519');
+    const server = await sshServer({ hostKeys: [hostKey.key], ident: 'dropbear_2019.78' }, () => ({ reject: ['publickey', 'password'] }));
+    try {
+      const run = await runServiceProbe(sshProbe, subjectFor('127.0.0.1', server.port));
+      expect(run.status).toBe('success');
+      expect(run.observations).toHaveLength(1);
+      expect(run.observations[0]?.fields).toMatchObject({
+        'ssh.software': 'dropbear_2019.78',
+        'ssh.hostkey.type': 'ssh-ed25519',
+        'ssh.hostkey.sha256': hostKey.fingerprint,
+        'ssh.auth-methods': 'publickey,password',
+      });
+      expect(hostKey.fingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+      expect(server.methodsTried).toEqual(['none']);
+    } finally {
+      await server.close();
+      hostKey.remove();
+    }
+  });
+
+  it('completes a legacy key exchange (SHA-1 group, RSA key, CBC cipher) like old dropbear offers', async () => {
+    const hostKey = makeHostKey('rsa');
+    const algorithms = { kex: ['diffie-hellman-group1-sha1'], serverHostKey: ['ssh-rsa'], cipher: ['aes128-cbc'], hmac: ['hmac-sha1'] } as ServerConfig['algorithms'];
+    const server = await sshServer({ hostKeys: [hostKey.key], ident: 'dropbear_0.52', ...(algorithms !== undefined && { algorithms }) }, () => ({ reject: ['password'] }));
+    try {
+      const run = await runServiceProbe(sshProbe, subjectFor('127.0.0.1', server.port));
+      expect(run.observations[0]?.fields).toMatchObject({
+        'ssh.kex': expect.stringMatching(/^diffie-hellman-group1-sha1(,|$)/),
+        'ssh.hostkey.type': 'ssh-rsa',
+        'ssh.hostkey.sha256': hostKey.fingerprint,
+        'ssh.auth-methods': 'password',
+      });
+    } finally {
+      await server.close();
+      hostKey.remove();
+    }
+  });
+
+  it('reports a server that lets anyone in without authentication', async () => {
+    const hostKey = makeHostKey('ed25519');
+    const server = await sshServer({ hostKeys: [hostKey.key] }, () => ({ accept: true }));
+    try {
+      const run = await runServiceProbe(sshProbe, subjectFor('127.0.0.1', server.port));
+      expect(run.observations[0]?.fields['ssh.auth-methods']).toBe('none');
+      expect(server.methodsTried).toEqual(['none']);
+    } finally {
+      await server.close();
+      hostKey.remove();
+    }
+  });
+
+  it('keeps the banner facts when the key exchange goes nowhere', async () => {
+    const greeting = hexFixture('ssh/ssh2-server-greeting.hex');
+    for (const after of [Buffer.alloc(0), randomBytes(100 * 1024), Buffer.from([0, 0, 0, 12, 10, 21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])]) {
+      // A server that greets like dropbear, then stalls, floods or sends nonsense.
+      const server = await listenTcp((socket) => {
+        socket.write(greeting);
+        if (after.length > 0) socket.write(after);
+      });
+      try {
+        const started = Date.now();
+        const run = await runServiceProbe(sshProbe, subjectFor('127.0.0.1', server.port), 400);
+        expect(run.status).toBe('success');
+        expect(Date.now() - started).toBeLessThan(2500);
+        const fields = run.observations[0]?.fields ?? {};
+        expect(fields['ssh.software']).toBe('dropbear_2014.63');
+        expect(fields['ssh.hostkey.sha256']).toBeUndefined();
+        expect(fields['ssh.auth-methods']).toBeUndefined();
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it('reads banner and algorithms from a real SSH server on loopback', async () => {
     const keyPath = join(tmpdir(), `iotscan-ssh-test-${process.pid}`);
     rmSync(keyPath, { force: true });
