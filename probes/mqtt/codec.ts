@@ -7,8 +7,14 @@ export function connectPacket(clientId: string): Uint8Array {
   return generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 30 });
 }
 
+/**
+ * `#` for the topic count, and the broker's own version topic: `#` never matches `$SYS` topics
+ * (MQTT 3.1.1 §4.7.2), and `$SYS/broker/version` is the broker describing itself, like a banner.
+ */
+export const BROKER_VERSION_TOPIC = '$SYS/broker/version';
+
 export function subscribeAllPacket(messageId: number): Uint8Array {
-  return generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic: '#', qos: 0 }] });
+  return generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic: '#', qos: 0 }, { topic: BROKER_VERSION_TOPIC, qos: 0 }] });
 }
 
 export function disconnectPacket(): Uint8Array {

@@ -1,8 +1,10 @@
 // MQTT check: does the broker accept a client without credentials, and if so, does it let that
 // client read every topic? Only the NUMBER of distinct topics is kept: never names or payloads.
+// The one payload read is the broker's own `$SYS/broker/version`, its self-description.
 import type { TcpConn } from '../../src/engine/net.js';
 import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
-import { MqttReader, connackOutcome, connectPacket, disconnectPacket, randomClientId, subscribeAllPacket } from './codec.js';
+import { printable } from '../../src/core/sanitize.js';
+import { BROKER_VERSION_TOPIC, MqttReader, connackOutcome, connectPacket, disconnectPacket, randomClientId, subscribeAllPacket } from './codec.js';
 import type { Packet } from 'mqtt-packet';
 
 const DEFAULT_PORTS = [1883] as const;
@@ -10,6 +12,7 @@ const DEFAULT_PORTS = [1883] as const;
 const LISTEN_MS = 1000;
 /** Distinct topics counted at most (memory bound); the count says "at least" beyond it. */
 const MAX_COUNTED_TOPICS = 10_000;
+const MAX_VERSION_LENGTH = 80;
 
 export const mqttProbe: ServiceProbe = {
   kind: 'service',
@@ -18,7 +21,7 @@ export const mqttProbe: ServiceProbe = {
   categories: ['safe'],
   transport: 'tcp',
   defaultPorts: DEFAULT_PORTS,
-  fields: ['mqtt.connack', 'mqtt.subscribe-all', 'mqtt.topics'],
+  fields: ['mqtt.connack', 'mqtt.subscribe-all', 'mqtt.topics', 'mqtt.broker-version'],
   appliesTo: (subject: ServiceSubject) => subject.transport === 'tcp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
   run,
 };
@@ -62,8 +65,11 @@ async function* run(ctx: ProbeContext): AsyncIterable<ProbeOutput> {
     const fields: Record<string, string> = { 'mqtt.connack': outcome };
     if (outcome === 'accepted') {
       const topics = new Set<string>();
+      let brokerVersion: string | undefined;
       const countTopic = (packet: Packet): void => {
-        if (packet.cmd === 'publish' && topics.size < MAX_COUNTED_TOPICS) topics.add(packet.topic);
+        if (packet.cmd !== 'publish') return;
+        if (packet.topic === BROKER_VERSION_TOPIC) brokerVersion = printable(Buffer.from(packet.payload).toString('utf8'), MAX_VERSION_LENGTH);
+        else if (topics.size < MAX_COUNTED_TOPICS) topics.add(packet.topic);
       };
       const countUntil = (cmd: Packet['cmd'] | undefined) => (packet: Packet): boolean => {
         countTopic(packet);
@@ -71,12 +77,15 @@ async function* run(ctx: ProbeContext): AsyncIterable<ProbeOutput> {
       };
       conn.write(subscribeAllPacket(1));
       const suback = await readPackets(conn, reader, ctx.timeoutMs, countUntil('suback'));
-      const granted = suback?.cmd === 'suback' && suback.granted.length > 0 && suback.granted.every((code) => typeof code === 'number' && code < 0x80);
+      // The first grant is `#`; a broker may refuse the $SYS subscription and still serve every topic.
+      const first = suback?.cmd === 'suback' ? suback.granted[0] : undefined;
+      const granted = typeof first === 'number' && first < 0x80;
       fields['mqtt.subscribe-all'] = granted ? 'allowed' : 'denied';
       if (granted) {
         // Retained messages arrive at once, live ones during the window: listen for all of it.
         await readPackets(conn, reader, LISTEN_MS, countUntil(undefined));
         fields['mqtt.topics'] = String(topics.size);
+        if (brokerVersion !== undefined && brokerVersion !== '') fields['mqtt.broker-version'] = brokerVersion;
       }
       conn.write(disconnectPacket());
     }

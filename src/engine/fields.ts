@@ -14,6 +14,12 @@ export const ENGINE_FIELDS = [
   'cred.login-required',
   'cred.check',
   'cred.planned',
+  // From the optional nmap engine (--engine nmap): its service detection, merged as observations.
+  'nmap.service',
+  'nmap.product',
+  'nmap.version',
+  'nmap.extrainfo',
+  'nmap.cpe',
 ] as const;
 
 export function declaredFields(): string[] {

@@ -20,6 +20,8 @@ const RETAINED_TOPICS: Record<string, string> = {
     unique_id: 'living_room_temperature',
   }),
   'home/livingroom/temperature': '21.4',
+  // Mosquitto publishes its version here (mosquitto(8), "$SYS/broker/version"); the HA add-on ships 2.0.18.
+  '$SYS/broker/version': 'mosquitto version 2.0.18',
 };
 
 export const device: LabDevice = {
