@@ -28,6 +28,18 @@ export interface LabDeviceSpec {
   expectedFindings: ExpectedFinding[];
   /** Checks that must NOT be reported for this device (negative cases). */
   mustNotReport?: string[];
+  /**
+   * Attempt-counter services a scanner must never touch, because touching them does harm (a raw
+   * print port prints whatever it receives): any count above zero is a failure.
+   */
+  mustNotTouch?: string[];
+  /** The MAC is locally administered (randomised per network, as phones do). */
+  macRandomised?: boolean;
+  /**
+   * Where the device moves between two runs (move.ts). Such a device re-reads its address on
+   * SIGHUP, as a real one does when its DHCP lease changes.
+   */
+  alternateIpv4?: string;
 }
 
 export interface RunningDevice {

@@ -1,15 +1,24 @@
 // The devices of the virtual home network, and where the scanner sits in it.
 import type { LabDevice } from './device.js';
 import { LAB_NAME } from './name.js';
+import { device as androidTv } from './devices/android-tv.js';
+import { device as babyMonitor } from './devices/baby-monitor.js';
 import { device as camera } from './devices/camera.js';
 import { device as hardened } from './devices/hardened.js';
+import { device as hue } from './devices/hue.js';
 import { device as mqttHub } from './devices/mqtt-hub.js';
 import { device as nas } from './devices/nas.js';
 import { device as oldDevice } from './devices/old-device.js';
+import { device as phone } from './devices/phone.js';
+import { device as piServer } from './devices/pi-server.js';
+import { device as printer } from './devices/printer.js';
 import { device as router } from './devices/router.js';
+import { device as shelly } from './devices/shelly.js';
 import { device as smartTv } from './devices/smart-tv.js';
+import { device as speaker } from './devices/speaker.js';
+import { device as wemo } from './devices/wemo.js';
 
-export const LAB_DEVICES: LabDevice[] = [router, camera, nas, mqttHub, smartTv, oldDevice, hardened];
+export const LAB_DEVICES: LabDevice[] = [router, camera, nas, mqttHub, smartTv, oldDevice, hardened, androidTv, babyMonitor, piServer, speaker, wemo, printer, phone, shelly, hue];
 
 export const LAB_SUBNET = '192.168.77.0/24';
 export const SCANNER_NAMESPACE = `${LAB_NAME}-scan`;

@@ -1,9 +1,11 @@
-// A small mDNS / DNS-SD responder for a lab device (RFC 6762, RFC 6763).
+// A small mDNS / DNS-SD responder for a lab device (RFC 6762, RFC 6763), over IPv4 (224.0.0.251),
+// IPv6 (ff02::fb on one interface) or both.
 //
 // multicast-dns owns the sockets' set-up (bind, group membership, outgoing interface); packets
 // are parsed and built here because an instance name may contain dots ("Mr. Smith's TV"), which
 // must stay inside one DNS label, and dns-packet splits every name on '.'.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
 import makeMdns from 'multicast-dns';
 
 export interface MdnsServiceOptions {
@@ -20,18 +22,28 @@ export interface MdnsServiceOptions {
 export interface MdnsResponderOptions {
   /** Host name without `.local`. */
   hostname: string;
+  /** The device's IPv4 address: its A record, and where the IPv4 sockets listen. */
   ipv4: string;
+  /** The device's link-local IPv6 address (its AAAA record) and the interface it is on. */
+  ipv6?: { address: string; interface: string };
+  /**
+   * The families the responder listens and answers on (default IPv4 only). A device with [6]
+   * ignores IPv4 mDNS altogether, though its answers still carry its A record. 6 needs `ipv6`.
+   */
+  families?: readonly (4 | 6)[];
   services: MdnsServiceOptions[];
 }
 
 const MDNS_PORT = 5353;
 const MDNS_GROUP = '224.0.0.251';
+const MDNS_GROUP_V6 = 'ff02::fb';
 const MAX_QUERY_BYTES = 9000;
 const MAX_QUESTIONS = 32;
 
 const TYPE_A = 1;
 const TYPE_PTR = 12;
 const TYPE_TXT = 16;
+const TYPE_AAAA = 28;
 const TYPE_SRV = 33;
 const TYPE_ANY = 255;
 const CLASS_IN = 1;
@@ -100,6 +112,20 @@ function encodeSrv(port: number, target: Labels): Buffer {
 
 function encodeA(ipv4: string): Buffer {
   return Buffer.from(ipv4.split('.').map((part) => Number(part)));
+}
+
+/** The 16 bytes of an IPv6 address written with hex groups and at most one `::`. */
+function encodeAaaa(ipv6: string): Buffer {
+  if (!isIPv6(ipv6) || ipv6.includes('.') || ipv6.includes('%')) throw new Error(`not a plain IPv6 address: ${ipv6}`);
+  const [head = '', tail] = ipv6.split('::');
+  const groupsOf = (part: string): string[] => (part === '' ? [] : part.split(':'));
+  const headGroups = groupsOf(head);
+  const tailGroups = tail === undefined ? [] : groupsOf(tail);
+  const zeros = tail === undefined ? 0 : 8 - headGroups.length - tailGroups.length;
+  const groups = [...headGroups, ...Array<string>(zeros).fill('0'), ...tailGroups];
+  const bytes = Buffer.alloc(16);
+  groups.forEach((group, index) => bytes.writeUInt16BE(Number.parseInt(group, 16), index * 2));
+  return bytes;
 }
 
 function encodeRecord(record: ResourceRecord, legacy: boolean): Buffer {
@@ -190,20 +216,23 @@ function parseQuery(packet: Buffer): ParsedQuery | undefined {
 /** Every record the device owns, indexed by owner name. */
 class RecordSet {
   readonly hostLabels: Labels;
-  readonly addressRecord: ResourceRecord;
+  /** A, and AAAA when the device has an IPv6 address. */
+  readonly addressRecords: ResourceRecord[];
   readonly serviceTypes: ResourceRecord[] = [];
   private readonly byName = new Map<string, ResourceRecord[]>();
 
   constructor(options: MdnsResponderOptions) {
     this.hostLabels = [options.hostname, 'local'];
-    this.addressRecord = {
+    const address = (type: number, rdata: Buffer): ResourceRecord => ({
       labels: this.hostLabels,
-      type: TYPE_A,
+      type,
       unique: true,
       ttl: HOST_TTL,
-      rdata: encodeA(options.ipv4),
-    };
-    this.add(this.addressRecord);
+      rdata,
+    });
+    this.addressRecords = [address(TYPE_A, encodeA(options.ipv4))];
+    if (options.ipv6) this.addressRecords.push(address(TYPE_AAAA, encodeAaaa(options.ipv6.address)));
+    for (const record of this.addressRecords) this.add(record);
     const enumerationName = ['_services', '_dns-sd', '_udp', 'local'];
     const seenTypes = new Set<string>();
     for (const service of options.services) {
@@ -253,7 +282,7 @@ class RecordSet {
     return type === TYPE_ANY ? records : records.filter((record) => record.type === type);
   }
 
-  /** The records a resolver needs next (RFC 6763 §12): SRV/TXT/A after PTR, A after SRV. */
+  /** The records a resolver needs next (RFC 6763 §12): SRV/TXT/A/AAAA after PTR, A/AAAA after SRV. */
   additionalsFor(record: ResourceRecord): ResourceRecord[] {
     if (record.type === TYPE_PTR && !this.serviceTypes.includes(record)) {
       const instance = readName(record.rdata, 0);
@@ -261,14 +290,14 @@ class RecordSet {
       return [
         ...this.lookup(instance.labels, TYPE_SRV),
         ...this.lookup(instance.labels, TYPE_TXT),
-        this.addressRecord,
+        ...this.addressRecords,
       ];
     }
-    if (record.type === TYPE_SRV) return [this.addressRecord];
+    if (record.type === TYPE_SRV) return this.addressRecords;
     return [];
   }
 
-  /** Everything announced on start: the PTRs with their SRV, TXT and A. */
+  /** Everything announced on start: the PTRs with their SRV, TXT, A and AAAA. */
   announcement(): ResourceRecord[] {
     const all = new Set<ResourceRecord>();
     for (const list of this.byName.values()) for (const record of list) all.add(record);
@@ -276,23 +305,70 @@ class RecordSet {
   }
 }
 
-export async function startMdnsResponder(options: MdnsResponderOptions): Promise<{ stop(): Promise<void> }> {
-  const records = new RecordSet(options);
+type Responder = ReturnType<typeof makeMdns>;
 
+/** The two sockets of one family: one gets what is sent to the group, one what is sent to the device. */
+interface Endpoint {
+  group: Responder;
+  groupSocket: Socket;
+  /** Where multicast answers and announcements go. */
+  groupAddress: string;
+  direct: Responder;
+  directSocket: Socket;
+}
+
+function openIpv4(ipv4: string): Endpoint {
   // Receives queries sent to the group (and unicast ones if nothing more specific is bound).
   const groupSocket = createSocket({ type: 'udp4', reuseAddr: true });
-  const group = makeMdns({ socket: groupSocket, bind: '0.0.0.0', interface: options.ipv4, port: MDNS_PORT });
+  const group = makeMdns({ socket: groupSocket, bind: '0.0.0.0', interface: ipv4, port: MDNS_PORT });
   // Bound to the device's own address, so Linux hands it the queries addressed to the device directly.
   const directSocket = createSocket({ type: 'udp4', reuseAddr: true });
-  const direct = makeMdns({ socket: directSocket, bind: options.ipv4, port: MDNS_PORT, multicast: false });
+  const direct = makeMdns({ socket: directSocket, bind: ipv4, port: MDNS_PORT, multicast: false });
+  return { group, groupSocket, groupAddress: MDNS_GROUP, direct, directSocket };
+}
+
+function openIpv6(address: string, zone: string): Endpoint {
+  // IPv6 only: a dual-stack socket on :: would also take IPv4 queries sent to the device.
+  const groupSocket = createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true });
+  const group = makeMdns({
+    socket: groupSocket,
+    type: 'udp6',
+    ip: MDNS_GROUP_V6,
+    interface: `::%${zone}`,
+    bind: '::',
+    port: MDNS_PORT,
+  });
+  const directSocket = createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true });
+  // multicast-dns wants the group and interface for udp6 even when it joins nothing.
+  const direct = makeMdns({
+    socket: directSocket,
+    type: 'udp6',
+    ip: MDNS_GROUP_V6,
+    interface: `::%${zone}`,
+    bind: `${address}%${zone}`,
+    port: MDNS_PORT,
+    multicast: false,
+  });
+  return { group, groupSocket, groupAddress: `${MDNS_GROUP_V6}%${zone}`, direct, directSocket };
+}
+
+export async function startMdnsResponder(options: MdnsResponderOptions): Promise<{ stop(): Promise<void> }> {
+  const families = options.families ?? [4];
+  const ipv6 = options.ipv6;
+  if (families.includes(6) && ipv6 === undefined) throw new Error('an mDNS responder on IPv6 needs the device\'s IPv6 address');
+  const records = new RecordSet(options);
+  const endpoints: Endpoint[] = [];
+  if (families.includes(4)) endpoints.push(openIpv4(options.ipv4));
+  if (families.includes(6) && ipv6 !== undefined) endpoints.push(openIpv6(ipv6.address, ipv6.interface));
+  const instances = endpoints.flatMap((endpoint) => [endpoint.group, endpoint.direct]);
 
   const swallow = (): void => {};
-  for (const instance of [group, direct]) {
+  for (const instance of instances) {
     instance.on('error', swallow);
     instance.on('warning', swallow);
   }
 
-  const answer = (socket: Socket, packet: Buffer, source: RemoteInfo, directlyAddressed: boolean): void => {
+  const answer = (endpoint: Endpoint, socket: Socket, packet: Buffer, source: RemoteInfo, directlyAddressed: boolean): void => {
     const query = parseQuery(packet);
     if (!query) return;
     const legacy = source.port !== MDNS_PORT;
@@ -313,38 +389,51 @@ export async function startMdnsResponder(options: MdnsResponderOptions): Promise
     const reply = legacy
       ? encodeResponse(query.id, query.questions.map((question) => question.raw), answers, additionals, true)
       : encodeResponse(0, [], answers, additionals, false);
+    // A link-local sender's address comes with its zone (fe80::1%eth0), so it can be answered as is.
     if (wantsUnicast) socket.send(reply, source.port, source.address);
-    else groupSocket.send(reply, MDNS_PORT, MDNS_GROUP);
+    else endpoint.groupSocket.send(reply, MDNS_PORT, endpoint.groupAddress);
   };
 
-  groupSocket.on('message', (packet: Buffer, source: RemoteInfo) => {
-    answer(groupSocket, packet, source, false);
-  });
-  directSocket.on('message', (packet: Buffer, source: RemoteInfo) => {
-    answer(directSocket, packet, source, true);
-  });
+  for (const endpoint of endpoints) {
+    endpoint.groupSocket.on('message', (packet: Buffer, source: RemoteInfo) => {
+      answer(endpoint, endpoint.groupSocket, packet, source, false);
+    });
+    endpoint.directSocket.on('message', (packet: Buffer, source: RemoteInfo) => {
+      answer(endpoint, endpoint.directSocket, packet, source, true);
+    });
+  }
 
+  const destroyAll = (): Promise<void[]> =>
+    Promise.all(instances.map((instance) => new Promise<void>((resolve) => instance.destroy(() => resolve()))));
+  try {
+    await Promise.all(
+      instances.map(
+        (instance) =>
+          new Promise<void>((resolve, reject) => {
+            instance.once('ready', resolve);
+            instance.once('error', reject);
+          }),
+      ),
+    );
+  } catch (error) {
+    await destroyAll();
+    throw error;
+  }
+
+  // multicast-dns joins the group once the socket listens; announce after that.
+  const announcement = encodeResponse(0, [], records.announcement(), [], false);
   await Promise.all(
-    [group, direct].map(
-      (instance) =>
-        new Promise<void>((resolve, reject) => {
-          instance.once('ready', resolve);
-          instance.once('error', reject);
+    endpoints.map(
+      (endpoint) =>
+        new Promise<void>((resolve) => {
+          endpoint.groupSocket.send(announcement, MDNS_PORT, endpoint.groupAddress, () => resolve());
         }),
     ),
   );
 
-  // multicast-dns joins the group once the socket listens; announce after that.
-  const announcement = encodeResponse(0, [], records.announcement(), [], false);
-  await new Promise<void>((resolve) => {
-    groupSocket.send(announcement, MDNS_PORT, MDNS_GROUP, () => resolve());
-  });
-
   return {
     stop: async () => {
-      await Promise.all(
-        [group, direct].map((instance) => new Promise<void>((resolve) => instance.destroy(() => resolve()))),
-      );
+      await destroyAll();
     },
   };
 }

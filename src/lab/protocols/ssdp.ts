@@ -2,7 +2,8 @@
 //
 // Two sockets on port 1900: one bound to the group address receives only multicast M-SEARCHes,
 // one bound to the device's address receives only unicast ones and sends every reply, so the
-// device can be told to ignore multicast searches and still answer unicast ones.
+// device can be told to ignore multicast searches and still answer unicast ones (then it does not
+// join the group at all, like a device whose SSDP stack only serves direct requests).
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 
 export interface SsdpResponderOptions {
@@ -16,6 +17,10 @@ export interface SsdpResponderOptions {
   searchTargets: string[];
   /** Answer M-SEARCHes sent to the multicast group (default true); unicast ones are always answered. */
   answerMulticast?: boolean;
+  /** Announce itself with NOTIFY ssdp:alive on start (default true). */
+  notify?: boolean;
+  /** Vendor headers added to every answer and NOTIFY, e.g. { 'hue-bridgeid': '001788FFFE...' }. */
+  extraHeaders?: Record<string, string>;
 }
 
 const SSDP_PORT = 1900;
@@ -56,6 +61,7 @@ function usnFor(usnBase: string, target: string): string {
 export async function startSsdpResponder(options: SsdpResponderOptions): Promise<{ stop(): Promise<void> }> {
   const answerMulticast = options.answerMulticast ?? true;
   const allTargets = [...options.searchTargets, options.usnBase];
+  const extraHeaders = Object.entries(options.extraHeaders ?? {}).map(([name, value]) => `${name}: ${value}`);
 
   const response = (target: string): Buffer =>
     Buffer.from(
@@ -66,6 +72,7 @@ export async function startSsdpResponder(options: SsdpResponderOptions): Promise
         'EXT:',
         `LOCATION: ${options.location}`,
         `SERVER: ${options.server}`,
+        ...extraHeaders,
         `ST: ${target}`,
         `USN: ${usnFor(options.usnBase, target)}`,
         'Content-Length: 0',
@@ -85,6 +92,7 @@ export async function startSsdpResponder(options: SsdpResponderOptions): Promise
         `NT: ${target}`,
         'NTS: ssdp:alive',
         `SERVER: ${options.server}`,
+        ...extraHeaders,
         `USN: ${usnFor(options.usnBase, target)}`,
         '',
         '',
@@ -93,7 +101,8 @@ export async function startSsdpResponder(options: SsdpResponderOptions): Promise
     );
 
   const unicastSocket = createSocket({ type: 'udp4', reuseAddr: true });
-  const groupSocket = createSocket({ type: 'udp4', reuseAddr: true });
+  const groupSocket = answerMulticast ? createSocket({ type: 'udp4', reuseAddr: true }) : undefined;
+  const sockets = groupSocket ? [unicastSocket, groupSocket] : [unicastSocket];
   const pending = new Set<NodeJS.Timeout>();
 
   const onSearch = (packet: Buffer, source: RemoteInfo): void => {
@@ -115,9 +124,10 @@ export async function startSsdpResponder(options: SsdpResponderOptions): Promise
     }
   };
 
-  unicastSocket.on('message', onSearch);
-  if (answerMulticast) groupSocket.on('message', onSearch);
-  for (const socket of [unicastSocket, groupSocket]) socket.on('error', () => {});
+  for (const socket of sockets) {
+    socket.on('message', onSearch);
+    socket.on('error', () => {});
+  }
 
   const bind = (socket: Socket, address: string): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -128,25 +138,33 @@ export async function startSsdpResponder(options: SsdpResponderOptions): Promise
       });
     });
 
-  await bind(unicastSocket, options.ipv4);
-  await bind(groupSocket, SSDP_GROUP);
-  groupSocket.addMembership(SSDP_GROUP, options.ipv4);
-  unicastSocket.setMulticastInterface(options.ipv4);
-  unicastSocket.setMulticastTTL(4);
+  const stop = async (): Promise<void> => {
+    for (const timer of pending) clearTimeout(timer);
+    pending.clear();
+    // Also right after a failed bind: a dgram socket closes whether it is bound or not.
+    await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+  };
 
-  for (const target of allTargets) {
-    await new Promise<void>((resolve) => {
-      unicastSocket.send(notify(target), SSDP_PORT, SSDP_GROUP, () => resolve());
-    });
+  try {
+    await bind(unicastSocket, options.ipv4);
+    if (groupSocket) {
+      await bind(groupSocket, SSDP_GROUP);
+      groupSocket.addMembership(SSDP_GROUP, options.ipv4);
+    }
+    unicastSocket.setMulticastInterface(options.ipv4);
+    unicastSocket.setMulticastTTL(4);
+  } catch (error) {
+    await stop();
+    throw error;
   }
 
-  return {
-    stop: async () => {
-      for (const timer of pending) clearTimeout(timer);
-      pending.clear();
-      await Promise.all(
-        [unicastSocket, groupSocket].map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))),
-      );
-    },
-  };
+  if (options.notify ?? true) {
+    for (const target of allTargets) {
+      await new Promise<void>((resolve) => {
+        unicastSocket.send(notify(target), SSDP_PORT, SSDP_GROUP, () => resolve());
+      });
+    }
+  }
+
+  return { stop };
 }

@@ -1,0 +1,161 @@
+// A Brother HL-L2350DW laser printer: AirPrint-style mDNS over IPv4 and IPv6 (_ipp._tcp with the
+// TXT keys of Apple's Bonjour Printing Specification, _printer._tcp, _pdl-datastream._tcp and
+// _http._tcp), a status page on 80, IPP on 631, LPD on 515, and the raw print port 9100.
+//
+// Port 9100 prints whatever it receives, so a scanner must never connect to it: every connection
+// is recorded as an attempt on `raw-9100`, which the spec declares must stay at zero.
+import { createServer, type Socket } from 'node:net';
+import type { LabDevice } from '../device.js';
+import { LAB_INTERFACE, linkLocalAddress } from '../namespaces.js';
+import { startHttpServer } from '../protocols/http.js';
+import { startMdnsResponder } from '../protocols/mdns.js';
+import { startInOrder, startOpenPortWithoutService, type Stoppable } from './servers.js';
+
+const IPV4 = '192.168.77.93';
+const MAC = '3c:2a:f4:a1:b2:c3';
+const MAC_HEX = MAC.replace(/:/g, '').toUpperCase();
+/** Brother names its wireless interface's host BRW + MAC. */
+const HOSTNAME = `BRW${MAC_HEX}`;
+const PRODUCT = 'Brother HL-L2350DW series';
+/** The web server of Brother's embedded firmware. */
+const WEB_SERVER = 'debut/1.30';
+const RAW_PORT = 9100;
+const RAW_IDLE_MS = 5_000;
+const RAW_MAX_CONNECTIONS = 8;
+
+const STATUS_PAGE = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${PRODUCT}</title></head>
+<body><div id="frame"><h1>${PRODUCT}</h1>
+<dl class="status"><dt>Device Status</dt><dd>Sleep</dd><dt>Toner Level</dt><dd>BK 70%</dd></dl>
+<p><a href="/general/information.html">Device Information</a></p></div></body></html>
+`;
+
+const IPP_PAGE = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${PRODUCT}</title></head>
+<body><h1>${PRODUCT}</h1><p>IPP printer: ipp://${HOSTNAME}.local./ipp/print</p></body></html>
+`;
+
+/** TXT keys shared by the printer's print services (Bonjour Printing Specification 1.2.1). */
+const PRINTER_TXT = {
+  txtvers: '1',
+  qtotal: '1',
+  ty: PRODUCT,
+  product: `(${PRODUCT})`,
+  adminurl: `http://${HOSTNAME}.local./net/net/airprint.html`,
+  note: '',
+  usb_MFG: 'Brother',
+  usb_MDL: 'HL-L2350DW series',
+  usb_CMD: 'PJL,PCL,PCLXL,URF',
+  Color: 'F',
+  Duplex: 'T',
+  Copies: 'T',
+  // Brother builds the printer's UUID from its MAC.
+  UUID: `e3248000-80ce-11db-8000-${MAC_HEX.toLowerCase()}`,
+};
+
+/** The raw print port: every connection counts as an attempt, and what arrives is thrown away. */
+async function startRawPrintPort(record: () => void): Promise<Stoppable> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    record();
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.setTimeout(RAW_IDLE_MS, () => socket.destroy());
+    // A real printer would print these bytes; the lab drops them.
+    socket.resume();
+  });
+  server.maxConnections = RAW_MAX_CONNECTIONS;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(RAW_PORT, IPV4, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    stop: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export const device: LabDevice = {
+  spec: {
+    id: 'printer',
+    ipv4: IPV4,
+    mac: MAC,
+    hostname: HOSTNAME,
+    truth: { vendor: 'Brother', model: 'HL-L2350DW', type: 'printer' },
+    expectedFindings: [
+      // TXT UUID ends in the MAC.
+      { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+    ],
+    // The status page asks for no login but is no admin page either.
+    mustNotReport: ['no-auth-admin', 'default-cred-accepted', 'cleartext-admin-login'],
+    mustNotTouch: ['raw-9100'],
+  },
+
+  async start({ attempts }) {
+    return startInOrder([
+      () =>
+        startHttpServer({
+          host: IPV4,
+          port: 80,
+          server: WEB_SERVER,
+          pages: {
+            '/': { contentType: 'text/html; charset=utf-8', body: STATUS_PAGE },
+            '/general/status.html': { contentType: 'text/html; charset=utf-8', body: STATUS_PAGE },
+          },
+        }),
+      () =>
+        startHttpServer({
+          host: IPV4,
+          port: 631,
+          server: WEB_SERVER,
+          pages: { '/': { contentType: 'text/html; charset=utf-8', body: IPP_PAGE } },
+        }),
+      () => startOpenPortWithoutService(IPV4, 515),
+      () => startRawPrintPort(() => attempts.record('raw-9100')),
+      () =>
+        startMdnsResponder({
+          hostname: HOSTNAME,
+          ipv4: IPV4,
+          ipv6: { address: linkLocalAddress(MAC), interface: LAB_INTERFACE },
+          families: [4, 6],
+          services: [
+            {
+              type: '_ipp._tcp',
+              instance: PRODUCT,
+              port: 631,
+              subtypes: ['_universal', '_print'],
+              txt: {
+                ...PRINTER_TXT,
+                rp: 'ipp/print',
+                pdl: 'application/octet-stream,image/urf,image/pwg-raster',
+                priority: '25',
+                URF: 'W8,CP1,IS4-1,MT1-3-4-5-8,OB10,PQ4,RS300-600,V1.4,DM1',
+                kind: 'document',
+                PaperMax: 'legal-A4',
+                TLS: '1.2',
+              },
+            },
+            {
+              type: '_printer._tcp',
+              instance: PRODUCT,
+              port: 515,
+              txt: { ...PRINTER_TXT, rp: 'BINARY_P1', pdl: 'application/vnd.hp-PCL', priority: '75' },
+            },
+            {
+              type: '_pdl-datastream._tcp',
+              instance: PRODUCT,
+              port: RAW_PORT,
+              txt: { ...PRINTER_TXT, pdl: 'application/vnd.hp-PCL', priority: '50' },
+            },
+            { type: '_http._tcp', instance: PRODUCT, port: 80, txt: { path: '/' } },
+          ],
+        }),
+    ]);
+  },
+};
