@@ -10,6 +10,7 @@ import type {
   LoginRequirement,
 } from '../../src/engine/probe.js';
 import { printable } from '../../src/core/sanitize.js';
+import { evidenceText } from './common.js';
 import { TelnetDecoder } from '../telnet/codec.js';
 import { readScreen } from '../telnet/probe.js';
 import type { ScreenRead } from '../telnet/probe.js';
@@ -34,6 +35,7 @@ async function open(ctx: CredentialContext): Promise<Opened> {
 export const telnetDriver: CredentialDriver = {
   protocol: 'telnet',
   strategies: ['telnet-prompt'],
+  baselineSpendsAttempt: [],
 
   async requiresLogin(ctx: CredentialContext): Promise<LoginRequirement> {
     const opened = await open(ctx);
@@ -78,17 +80,13 @@ function classifyFailure(screen: ScreenRead): AttemptOutcome {
 
 /** Only a shell prompt after the password, without failure text or a new login prompt, is a login. */
 function judgeAfterPassword(screen: ScreenRead, credential: Credential): AttemptOutcome {
-  if (BACK_OFF_TEXT.test(screen.text)) return { kind: 'back-off', reason: printable(screen.text, 120) };
+  if (BACK_OFF_TEXT.test(screen.text)) return { kind: 'back-off', reason: evidenceText(screen.text, credential, 120) };
   if (screen.end === 'aborted') return { kind: 'abort', reason: 'aborted' };
   if (FAILURE_TEXT.test(screen.text)) return { kind: 'rejected' };
   if (screen.screen.prompt === 'shell') {
-    return { kind: 'success', evidence: `shell prompt after login: ${withoutSecret(screen.screen.promptLine, credential.password)}` };
+    // Evidence never carries the password, even if the device echoed it into the prompt line.
+    return { kind: 'success', evidence: evidenceText(`shell prompt after login: ${screen.screen.promptLine}`, credential) };
   }
   // A new login or password prompt, a closed line or silence: not a login.
   return { kind: 'rejected' };
-}
-
-/** Evidence never carries the password, even if the device echoed it into the prompt line. */
-function withoutSecret(text: string, secret: string): string {
-  return secret === '' ? text : text.split(secret).join('***');
 }

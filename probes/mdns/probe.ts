@@ -1,11 +1,23 @@
-// mDNS / DNS-SD discovery: asks the link which service types exist, then for the instances of
-// each type, then (bounded, one query packet per step) for the SRV/TXT/A records the answers
-// lacked. Afterwards one unicast query per responding host tells whether it answers mDNS sent
-// straight to it.
-import type { UdpSocket } from '../../src/engine/net.js';
+// mDNS / DNS-SD discovery over IPv4 (224.0.0.251) and IPv6 (ff02::fb): asks the link which
+// service types exist, then for the instances of each type, then (bounded, one query packet per
+// step, each question at most twice) for the SRV/TXT/A/AAAA records the answers lacked. Every
+// query goes out once per interface and family. It listens for the whole window, so announcements
+// nobody asked for are kept too (mdns.passive). Afterwards one unicast query to each responding
+// host tells whether it answers mDNS sent straight to it.
+import type { UdpDatagram, UdpSocket } from '../../src/engine/net.js';
 import type { DiscoveryContext, DiscoveryProbe, ProbeOutput } from '../../src/engine/probe.js';
-import { MDNS_GROUP, MDNS_PORT, MdnsRecordStore, SERVICE_TYPES_NAME, decodeResponse, encodeQuery, instanceFields } from './codec.js';
-import type { Question, ServiceInstance } from './codec.js';
+import {
+  MDNS_GROUP,
+  MDNS_GROUP_V6,
+  MDNS_PORT,
+  MdnsRecordStore,
+  SERVICE_TYPES_NAME,
+  addressCandidates,
+  decodeResponse,
+  encodeQuery,
+  instanceFields,
+} from './codec.js';
+import type { MdnsRecord, Question, ServiceInstance } from './codec.js';
 
 const DEFAULT_WINDOW_MS = 1500;
 /** Share of the window per step: the type enumeration, then up to three follow-ups. */
@@ -16,70 +28,96 @@ const MIN_STEP_MS = 250;
 const MAX_QUESTIONS_PER_QUERY = 20;
 const MAX_UNICAST_CHECKS = 64;
 const MAX_DATAGRAM_BYTES = 9000;
+const GROUPS = [MDNS_GROUP, MDNS_GROUP_V6] as const;
+
+const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
 
 export const mdnsProbe: DiscoveryProbe = {
   kind: 'discovery',
   id: 'mdns',
   categories: ['discovery'],
   transport: 'multicast',
-  fields: ['mdns.service', 'mdns.instance', 'mdns.hostname', 'mdns.txt.*', 'mdns.unicast-reply'],
+  fields: [
+    'mdns.service',
+    'mdns.instance',
+    'mdns.subtypes',
+    'mdns.hostname',
+    'mdns.txt',
+    'mdns.txt.*',
+    'mdns.a',
+    'mdns.aaaa',
+    'mdns.family',
+    'mdns.passive',
+    'mdns.unicast-reply',
+  ],
   run,
 };
 
 async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
   let socket: UdpSocket;
   try {
-    socket = await ctx.net.openUdp({ bindPort: MDNS_PORT, reuseAddr: true, multicastGroups: [MDNS_GROUP], maxBytes: MAX_DATAGRAM_BYTES, signal: ctx.signal });
+    socket = await ctx.net.openUdp({ bindPort: MDNS_PORT, reuseAddr: true, multicastGroups: [...GROUPS], maxBytes: MAX_DATAGRAM_BYTES, signal: ctx.signal });
   } catch (error) {
     yield { kind: 'status', status: 'unknown-error', detail: `cannot open the mDNS socket: ${error instanceof Error ? error.message : String(error)}` };
     return;
   }
   try {
     const windowMs = ctx.windowMs > 0 ? ctx.windowMs : DEFAULT_WINDOW_MS;
+    const deadline = Date.now() + windowMs;
     const store = new MdnsRecordStore();
-    const responders = new Set<string>();
+    /** Families some responder spoke over: follow-ups go only there. */
+    const heardFamilies = new Set<4 | 6>();
+    const take = (datagram: UdpDatagram): MdnsRecord[] | undefined => {
+      const records = decodeResponse(datagram.data);
+      if (records === undefined) return undefined;
+      heardFamilies.add(familyOf(datagram.address));
+      store.add(datagram.address, records);
+      return records;
+    };
     const listen = async (ms: number): Promise<void> => {
-      for (const datagram of await socket.collect({ windowMs: ms })) {
-        const records = decodeResponse(datagram.data);
-        if (records === undefined) continue;
-        responders.add(datagram.address);
-        store.add(datagram.address, records);
-      }
+      for (const datagram of await socket.collect({ windowMs: ms })) take(datagram);
     };
 
-    const askedTypes = new Set<string>();
-    let questions: Question[] = [{ name: SERVICE_TYPES_NAME, type: 'PTR' }];
-    for (const share of STEP_SHARES) {
-      if (questions.length === 0 || ctx.signal.aborted) break;
+    let groups: readonly string[] = GROUPS;
+    let questions: Question[] = [{ type: 'PTR', domain: SERVICE_TYPES_NAME }];
+    for (const [step, share] of STEP_SHARES.entries()) {
+      if (questions.length === 0 || groups.length === 0 || ctx.signal.aborted) break;
       const query = questions.slice(0, MAX_QUESTIONS_PER_QUERY);
-      if (!(await sendQuietly(socket, MDNS_GROUP, encodeQuery(query)))) {
-        yield { kind: 'status', status: 'no-response', detail: 'cannot send to the mDNS group (no multicast route?)' };
+      const sentTo = await sendToGroups(socket, groups, encodeQuery(query));
+      if (step === 0 && sentTo.length === 0) {
+        yield { kind: 'status', status: 'no-response', detail: 'cannot send to the mDNS groups (no multicast route?)' };
         return;
       }
-      for (const question of query) if (question.type === 'PTR') askedTypes.add(question.name.toLowerCase());
+      store.asked(query);
       await listen(Math.max(MIN_STEP_MS, Math.round(windowMs * share)));
-      questions = store.followUps(askedTypes);
+      groups = sentTo.filter((group) => heardFamilies.has(familyOf(group)));
+      questions = store.followUps();
     }
+    // Announcements keep arriving after the questions run out: listen for the rest of the window.
+    if (!ctx.signal.aborted) await listen(Math.max(0, deadline - Date.now()));
 
-    const instances = store.instances().filter((instance) => ctx.inScope(instance.address));
-    for (const instance of instances) {
+    const unicast = ctx.signal.aborted ? [] : await unicastCheck(ctx, socket, located(ctx, store.instances()), windowMs, take);
+    for (const { instance, address } of located(ctx, store.instances())) {
       yield {
         kind: 'observation',
-        address: instance.address,
+        address,
         ...(instance.port === undefined ? {} : { port: instance.port }),
         transport: /\._udp\.local$/i.test(instance.serviceType) ? 'udp' : 'tcp',
         fields: instanceFields(instance),
       };
     }
-
-    if (!ctx.signal.aborted) {
-      for (const [address, answered] of await unicastCheck(ctx, socket, instances, windowMs)) {
-        yield { kind: 'observation', address, port: MDNS_PORT, transport: 'udp', fields: { 'mdns.unicast-reply': answered ? 'yes' : 'no' } };
-      }
+    for (const check of unicast) {
+      yield {
+        kind: 'observation',
+        address: check.host,
+        port: MDNS_PORT,
+        transport: 'udp',
+        fields: { 'mdns.unicast-reply': check.answered ? 'yes' : 'no', 'mdns.family': String(familyOf(check.queried)) },
+      };
     }
     yield ctx.signal.aborted
       ? { kind: 'status', status: 'aborted' }
-      : responders.size > 0
+      : heardFamilies.size > 0
         ? { kind: 'status', status: 'success' }
         : { kind: 'status', status: 'no-response', detail: 'no mDNS responder answered' };
   } finally {
@@ -87,42 +125,73 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
   }
 }
 
+/** Instances with the address their observation carries: the first candidate in scope; the others are dropped. */
+function located(ctx: DiscoveryContext, instances: readonly ServiceInstance[]): { instance: ServiceInstance; address: string }[] {
+  const found: { instance: ServiceInstance; address: string }[] = [];
+  for (const instance of instances) {
+    const address = addressCandidates(instance).find((candidate) => ctx.inScope(candidate));
+    if (address !== undefined) found.push({ instance, address });
+  }
+  return found;
+}
+
+interface UnicastCheck {
+  /** The address observations about this device carry. */
+  host: string;
+  /** The responder address the query went to (it answered multicast from there). */
+  queried: string;
+  serviceType: string;
+  answered: boolean;
+}
+
 /**
- * Sends one ordinary (not legacy, not QU) query from port 5353 straight to each responding host
- * for one of its own service types, and notes which hosts answer.
+ * Sends one ordinary (not legacy, not QU) query from port 5353 straight to each responding host,
+ * at the address it answered from, for one of its own service types, and notes which hosts answer.
  */
 async function unicastCheck(
   ctx: DiscoveryContext,
   socket: UdpSocket,
-  instances: readonly ServiceInstance[],
+  instances: readonly { instance: ServiceInstance; address: string }[],
   windowMs: number,
-): Promise<Map<string, boolean>> {
-  const typeByHost = new Map<string, string>();
-  for (const instance of instances) {
-    if (!typeByHost.has(instance.address) && typeByHost.size < MAX_UNICAST_CHECKS) typeByHost.set(instance.address, instance.serviceType);
+  take: (datagram: UdpDatagram) => MdnsRecord[] | undefined,
+): Promise<UnicastCheck[]> {
+  const checks = new Map<string, UnicastCheck>();
+  const hosts = new Set<string>();
+  for (const { instance, address } of instances) {
+    if (hosts.has(address) || checks.size >= MAX_UNICAST_CHECKS) continue;
+    const queried = instance.sources.find((source) => ctx.inScope(source));
+    if (queried === undefined || checks.has(queried)) continue;
+    hosts.add(address);
+    checks.set(queried, { host: address, queried, serviceType: instance.serviceType, answered: false });
   }
-  const answered = new Map<string, boolean>();
+  if (checks.size === 0) return [];
   // Late multicast answers to the discovery queries must not count as unicast replies.
-  await socket.collect({ windowMs: 0 });
-  for (const [address, serviceType] of typeByHost) {
-    answered.set(address, false);
-    await sendQuietly(socket, address, encodeQuery([{ name: serviceType, type: 'PTR' }]));
+  for (const datagram of await socket.collect({ windowMs: 0 })) take(datagram);
+  for (const check of checks.values()) {
+    try {
+      await socket.send(check.queried, MDNS_PORT, encodeQuery([{ type: 'PTR', domain: check.serviceType }]));
+    } catch {
+      // Unreachable: stays "no".
+    }
   }
-  if (typeByHost.size === 0) return answered;
   for (const datagram of await socket.collect({ windowMs: Math.max(MIN_STEP_MS, Math.round(windowMs / 3)) })) {
-    const serviceType = typeByHost.get(datagram.address);
-    if (serviceType === undefined) continue;
-    const records = decodeResponse(datagram.data);
-    if (records !== undefined && MdnsRecordStore.answers(records, serviceType)) answered.set(datagram.address, true);
+    const records = take(datagram);
+    const check = checks.get(datagram.address);
+    if (check !== undefined && records !== undefined && MdnsRecordStore.answers(records, check.serviceType)) check.answered = true;
   }
-  return answered;
+  return [...checks.values()];
 }
 
-async function sendQuietly(socket: UdpSocket, address: string, data: Uint8Array): Promise<boolean> {
-  try {
-    await socket.send(address, MDNS_PORT, data);
-    return true;
-  } catch {
-    return false;
+/** Sends the query to each group; returns the groups it could be sent to. */
+async function sendToGroups(socket: UdpSocket, groups: readonly string[], data: Uint8Array): Promise<string[]> {
+  const sent: string[] = [];
+  for (const group of groups) {
+    try {
+      await socket.send(group, MDNS_PORT, data);
+      sent.push(group);
+    } catch {
+      // No route or no interface for this family; the other may still work.
+    }
   }
+  return sent;
 }

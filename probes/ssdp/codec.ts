@@ -1,9 +1,13 @@
-// SSDP (UPnP Device Architecture 1.1 §1) M-SEARCH requests and responses, and the UPnP device
-// description XML (§2). Strict, size-capped parsing; XML without entities or DOCTYPE. Pure.
+// SSDP (UPnP Device Architecture 1.1 §1, 2.0 for IPv6) M-SEARCH requests, their responses and
+// NOTIFY announcements, and the UPnP device description XML (§2). Strict, size-capped parsing;
+// XML without entities or DOCTYPE. Pure.
 import { XMLParser } from 'fast-xml-parser';
 import { printable } from '../../src/core/sanitize.js';
+import { formatIpv6, parseIpv6, splitZone } from '../../src/core/policy.js';
 
 export const SSDP_GROUP = '239.255.255.250';
+/** The link-local SSDP group (UDA 2.0 §1.1.2). */
+export const SSDP_GROUP_V6 = 'ff02::c';
 export const SSDP_PORT = 1900;
 export const MAX_SSDP_RESPONSE_BYTES = 8192;
 export const MAX_DESCRIPTION_BYTES = 64 * 1024;
@@ -14,11 +18,16 @@ const MAX_DEVICES = 32;
 const MAX_SERVICES = 128;
 const MAX_DEVICE_DEPTH = 8;
 
-/** A multicast search; MX is the seconds devices may wait before answering (1 keeps scans short). */
-export function buildMulticastSearch(searchTarget: string, mx = 1): string {
+/** `host:port` as an HTTP HOST header names it: IPv6 in brackets, without the zone (RFC 7230 §5.4). */
+export function hostHeader(address: string, port: number): string {
+  return address.includes(':') ? `[${splitZone(address).address}]:${port}` : `${address}:${port}`;
+}
+
+/** A multicast search to the IPv4 or IPv6 group; MX is the seconds devices may wait before answering (1 keeps scans short). */
+export function buildMulticastSearch(searchTarget: string, mx = 1, group: string = SSDP_GROUP): string {
   return [
     'M-SEARCH * HTTP/1.1',
-    `HOST: ${SSDP_GROUP}:${SSDP_PORT}`,
+    `HOST: ${group === SSDP_GROUP ? `${SSDP_GROUP}:${SSDP_PORT}` : `[${group.toUpperCase()}]:${SSDP_PORT}`}`,
     'MAN: "ssdp:discover"',
     `MX: ${mx}`,
     `ST: ${searchTarget}`,
@@ -32,7 +41,7 @@ export function buildMulticastSearch(searchTarget: string, mx = 1): string {
 export function buildUnicastSearch(address: string, searchTarget: string): string {
   return [
     'M-SEARCH * HTTP/1.1',
-    `HOST: ${address}:${SSDP_PORT}`,
+    `HOST: ${hostHeader(address, SSDP_PORT)}`,
     'MAN: "ssdp:discover"',
     `ST: ${searchTarget}`,
     'USER-AGENT: iotscan/1 UPnP/1.1 iotscan/1',
@@ -48,6 +57,58 @@ export interface SsdpResponse {
 
 /** Parses a search response (`HTTP/1.1 200 OK` + headers); anything else or anything odd gives undefined. */
 export function parseSsdpResponse(bytes: Uint8Array): SsdpResponse | undefined {
+  const message = parseSsdpMessage(bytes);
+  if (message === undefined || !/^HTTP\/1\.[01] 200(?: .*)?$/i.test(message.startLine)) return undefined;
+  if (message.headers['st'] === undefined && message.headers['usn'] === undefined) return undefined;
+  return { headers: message.headers };
+}
+
+export interface SsdpNotify {
+  /** `ssdp:alive`, `ssdp:byebye` or `ssdp:update`, lower-cased. */
+  nts: string;
+  /** Lower-case names; the first occurrence of a header wins. */
+  headers: Record<string, string>;
+}
+
+/** Parses a `NOTIFY * HTTP/1.1` announcement (UDA 1.1 §1.2); it needs NT, NTS and USN. */
+export function parseSsdpNotify(bytes: Uint8Array): SsdpNotify | undefined {
+  const message = parseSsdpMessage(bytes);
+  if (message === undefined || !/^NOTIFY \* HTTP\/1\.[01]$/i.test(message.startLine)) return undefined;
+  const { headers } = message;
+  const nts = headers['nts']?.toLowerCase();
+  if (nts === undefined || !/^ssdp:(alive|byebye|update)$/.test(nts) || headers['nt'] === undefined || headers['usn'] === undefined) return undefined;
+  return { nts, headers };
+}
+
+/** The device part of a USN (`uuid:…` before `::`), lower-cased: one id for one device on either family. */
+export function usnDevice(usn: string): string | undefined {
+  const match = /^(uuid:[^:\s]{1,128})/i.exec(usn.trim());
+  return match?.[1]?.toLowerCase();
+}
+
+/**
+ * The address observations about a sender carry: the sender itself, except that an IPv6 sender
+ * whose USN uuid an IPv4 sender also used is that device, known by its IPv4 address.
+ */
+export function deviceAddresses(senders: readonly { address: string; devices: ReadonlySet<string> }[]): (sender: string) => string {
+  const ipv4ByDevice = new Map<string, string>();
+  for (const sender of senders) {
+    if (sender.address.includes(':')) continue;
+    for (const device of sender.devices) if (!ipv4ByDevice.has(device)) ipv4ByDevice.set(device, sender.address);
+  }
+  const devicesOf = new Map(senders.map((sender) => [sender.address, sender.devices]));
+  return (sender) => {
+    if (!sender.includes(':')) return sender;
+    for (const device of devicesOf.get(sender) ?? []) {
+      const ipv4 = ipv4ByDevice.get(device);
+      if (ipv4 !== undefined) return ipv4;
+    }
+    return sender;
+  };
+}
+
+/** Start line and headers of an SSDP datagram (HTTP over UDP); undefined for anything odd. */
+function parseSsdpMessage(bytes: Uint8Array): { startLine: string; headers: Record<string, string> } | undefined {
   if (bytes.length === 0 || bytes.length > MAX_SSDP_RESPONSE_BYTES) return undefined;
   let text = '';
   for (const byte of bytes) {
@@ -56,7 +117,6 @@ export function parseSsdpResponse(bytes: Uint8Array): SsdpResponse | undefined {
     text += String.fromCharCode(byte);
   }
   const lines = text.split(/\r?\n/);
-  if (!/^HTTP\/1\.[01] 200(?: .*)?$/i.test(lines[0] ?? '')) return undefined;
   const headers: Record<string, string> = {};
   let count = 0;
   for (const line of lines.slice(1)) {
@@ -68,24 +128,32 @@ export function parseSsdpResponse(bytes: Uint8Array): SsdpResponse | undefined {
     const name = (match[1] ?? '').toLowerCase();
     if (!(name in headers)) headers[name] = (match[2] ?? '').slice(0, MAX_HEADER_VALUE);
   }
-  if (headers['st'] === undefined && headers['usn'] === undefined) return undefined;
-  return { headers };
+  return { startLine: lines[0] ?? '', headers };
+}
+
+/** An address in one spelling, so two spellings of one IPv6 address compare equal; the zone is dropped. */
+function comparable(address: string): string {
+  const bare = splitZone(address).address;
+  const groups = parseIpv6(bare);
+  return groups === undefined ? bare : formatIpv6(groups);
 }
 
 /**
- * Where a LOCATION may be fetched: only plain http on the responder's own address. Anything else
- * (another host, https, garbage) gives undefined and is reported, never fetched.
+ * Where a LOCATION may be fetched: only plain http on the responder's own address (an IPv6
+ * responder's link-local address may appear without its zone, or with it as `%25eth0`). Anything
+ * else (another host, https, garbage) gives undefined and is reported, never fetched.
  */
 export function sameHostLocation(location: string, responder: string): { port: number; path: string } | undefined {
   let url: URL;
   try {
-    url = new URL(location);
+    // WHATWG URLs have no IPv6 zones; the zone is the responder's anyway.
+    url = new URL(location.replace(/^(http:\/\/\[[0-9a-fA-F:.]+)%25[\w.-]{1,15}\]/i, '$1]'));
   } catch {
     return undefined;
   }
   if (url.protocol !== 'http:' || url.username !== '' || url.password !== '') return undefined;
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (host !== responder) return undefined;
+  if (comparable(host) !== comparable(responder)) return undefined;
   const port = url.port === '' ? 80 : Number(url.port);
   return { port, path: `${url.pathname}${url.search}` };
 }

@@ -1,6 +1,8 @@
-// SSDP / UPnP discovery: M-SEARCH on the link, the device description behind each LOCATION (only
-// when it sits on the responder itself), and how much a unicast M-SEARCH makes a device send back
-// (the reflection / amplification measure).
+// SSDP / UPnP discovery over IPv4 (239.255.255.250) and IPv6 (ff02::c): M-SEARCH on the link,
+// NOTIFY announcements heard meanwhile (ssdp.passive), one unicast M-SEARCH to each live host
+// (how much it makes a device send back, the reflection measure; a host that answers only this
+// one is ssdp.unicast-only), and the device description behind each LOCATION, fetched only when
+// it sits on the responder itself and in scope.
 import type { UdpDatagram, UdpSocket } from '../../src/engine/net.js';
 import type { DiscoveryContext, DiscoveryProbe, ProbeOutput } from '../../src/engine/probe.js';
 import { printable } from '../../src/core/sanitize.js';
@@ -8,20 +10,33 @@ import {
   MAX_DESCRIPTION_BYTES,
   MAX_SSDP_RESPONSE_BYTES,
   SSDP_GROUP,
+  SSDP_GROUP_V6,
   SSDP_PORT,
   buildMulticastSearch,
   buildUnicastSearch,
+  deviceAddresses,
+  hostHeader,
   parseDeviceDescription,
+  parseSsdpNotify,
   parseSsdpResponse,
   sameHostLocation,
+  usnDevice,
 } from './codec.js';
 
 const DEFAULT_WINDOW_MS = 1500;
 const SEARCH_TARGETS = ['ssdp:all', 'upnp:rootdevice'] as const;
+const GROUPS = [SSDP_GROUP, SSDP_GROUP_V6] as const;
 const DESCRIPTION_TIMEOUT_MS = 3000;
 const MAX_LOCATIONS_PER_RESPONDER = 8;
-const MAX_REFLECTION_TARGETS = 64;
+const MAX_DESCRIBED_RESPONDERS = 64;
+const DESCRIPTIONS_IN_PARALLEL = 8;
+/** Distinct answers kept per responder. */
+const MAX_ANSWERS_PER_RESPONDER = 64;
+/** Hosts that get a unicast M-SEARCH: every responder first, then other live hosts. */
+const MAX_UNICAST_TARGETS = 256;
 const REFLECTION_WINDOW_MS = 1000;
+
+const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
 
 export const ssdpProbe: DiscoveryProbe = {
   kind: 'discovery',
@@ -34,6 +49,10 @@ export const ssdpProbe: DiscoveryProbe = {
     'ssdp.usn',
     'ssdp.location',
     'ssdp.location-offsite',
+    'ssdp.family',
+    'ssdp.nts',
+    'ssdp.passive',
+    'ssdp.unicast-only',
     'upnp.deviceType',
     'upnp.friendlyName',
     'upnp.manufacturer',
@@ -54,11 +73,21 @@ export const ssdpProbe: DiscoveryProbe = {
   run,
 };
 
+/** What one sender address said, by how it was heard. */
 interface Responder {
-  /** Distinct answers keyed by USN and ST. */
-  answers: Map<string, Record<string, string>>;
+  address: string;
+  /** Distinct answers to the multicast search, keyed by USN and ST. */
+  searched: Map<string, Record<string, string>>;
+  /** Distinct NOTIFY announcements, keyed by USN, NT and NTS. */
+  notified: Map<string, Record<string, string>>;
+  /** Distinct answers to the unicast search. */
+  unicast: Map<string, Record<string, string>>;
   locations: Set<string>;
+  /** `uuid:…` of the USNs it sent. */
+  devices: Set<string>;
 }
+
+type Heard = 'searched' | 'notified' | 'unicast';
 
 async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
   const windowMs = ctx.windowMs > 0 ? ctx.windowMs : DEFAULT_WINDOW_MS;
@@ -68,34 +97,60 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
     yield { kind: 'status', status: 'unknown-error', detail: 'cannot open a UDP socket' };
     return;
   }
+  // NOTIFY goes to the groups on port 1900. Without that port (taken without address reuse) the
+  // probe still searches; it only hears no announcements.
+  const listener = await openSocket(ctx, true);
+  const hearAnnouncements = async (ms: number): Promise<void> => {
+    for (const datagram of (await listener?.collect({ windowMs: ms })) ?? []) recordNotify(ctx, responders, datagram);
+  };
+  let reflection: Reflection[] = [];
   try {
-    let sent = 0;
-    for (const target of SEARCH_TARGETS) {
-      if (await sendQuietly(search, SSDP_GROUP, buildMulticastSearch(target))) sent += 1;
+    try {
+      let sent = 0;
+      for (const group of GROUPS) {
+        for (const target of SEARCH_TARGETS) {
+          if (await sendQuietly(search, group, buildMulticastSearch(target, 1, group))) sent += 1;
+        }
+      }
+      if (sent === 0) {
+        yield { kind: 'status', status: 'no-response', detail: 'cannot send to the SSDP groups (no multicast route?)' };
+        return;
+      }
+      const [answers] = await Promise.all([search.collect({ windowMs }), hearAnnouncements(windowMs)]);
+      for (const datagram of answers) recordAnswer(ctx, responders, datagram, 'searched');
+    } finally {
+      search.close();
     }
-    if (sent === 0) {
-      yield { kind: 'status', status: 'no-response', detail: 'cannot send to the SSDP group (no multicast route?)' };
-      return;
+    if (!ctx.signal.aborted) {
+      const targets = await unicastTargets(ctx, responders);
+      [reflection] = await Promise.all([measureReflection(ctx, responders, targets), hearAnnouncements(REFLECTION_WINDOW_MS)]);
     }
-    for (const datagram of await search.collect({ windowMs })) record(ctx, responders, datagram);
   } finally {
-    search.close();
+    listener?.close();
   }
 
-  for (const [address, responder] of responders) {
-    for (const fields of responder.answers.values()) {
-      yield { kind: 'observation', address, port: SSDP_PORT, transport: 'udp', fields };
+  const addressOf = deviceAddresses([...responders.values()]);
+  const deviceAddress = (responder: Responder): string => addressOf(responder.address);
+
+  for (const responder of responders.values()) {
+    const address = deviceAddress(responder);
+    const family = String(familyOf(responder.address));
+    const unicastOnly = responder.searched.size === 0 && responder.unicast.size > 0;
+    for (const fields of responder.searched.values()) yield observation(address, { ...fields, 'ssdp.family': family });
+    for (const fields of responder.notified.values()) yield observation(address, { ...fields, 'ssdp.passive': 'yes', 'ssdp.family': family });
+    if (unicastOnly) {
+      for (const fields of responder.unicast.values()) yield observation(address, { ...fields, 'ssdp.unicast-only': 'yes', 'ssdp.family': family });
     }
   }
+  for (const { address, fields } of reflection) yield observation(addressOf(address), fields);
 
-  for (const [address, responder] of responders) {
-    for (const location of [...responder.locations].slice(0, MAX_LOCATIONS_PER_RESPONDER)) {
-      if (ctx.signal.aborted) break;
-      yield* describe(ctx, address, location);
-    }
+  // A device heard over both families is described once, over IPv4.
+  const described = [...responders.values()].filter((responder) => deviceAddress(responder) === responder.address || !hasFetchable(ctx, responders.get(deviceAddress(responder))));
+  const jobs = described.slice(0, MAX_DESCRIBED_RESPONDERS).flatMap((responder) => [...responder.locations].slice(0, MAX_LOCATIONS_PER_RESPONDER).map((location) => ({ responder, location })));
+  for (let start = 0; start < jobs.length && !ctx.signal.aborted; start += DESCRIPTIONS_IN_PARALLEL) {
+    const batch = jobs.slice(start, start + DESCRIPTIONS_IN_PARALLEL);
+    for (const outputs of await Promise.all(batch.map(({ responder, location }) => describe(ctx, responder.address, deviceAddress(responder), location)))) yield* outputs;
   }
-
-  if (!ctx.signal.aborted && responders.size > 0) yield* measureReflection(ctx, [...responders.keys()].slice(0, MAX_REFLECTION_TARGETS));
 
   yield ctx.signal.aborted
     ? { kind: 'status', status: 'aborted' }
@@ -104,73 +159,95 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
       : { kind: 'status', status: 'no-response', detail: 'no SSDP responder answered' };
 }
 
-function record(ctx: DiscoveryContext, responders: Map<string, Responder>, datagram: UdpDatagram): void {
-  if (!ctx.inScope(datagram.address)) return;
-  const response = parseSsdpResponse(datagram.data);
-  if (response === undefined) return;
-  const { headers } = response;
-  const responder = responders.get(datagram.address) ?? { answers: new Map(), locations: new Set<string>() };
-  responders.set(datagram.address, responder);
-  const key = `${headers['usn'] ?? ''}\n${headers['st'] ?? ''}`;
-  if (responder.answers.has(key) || responder.answers.size >= 64) return;
+function observation(address: string, fields: Record<string, string>): ProbeOutput {
+  return { kind: 'observation', address, port: SSDP_PORT, transport: 'udp', fields };
+}
+
+function responderFor(ctx: DiscoveryContext, responders: Map<string, Responder>, address: string): Responder | undefined {
+  if (!ctx.inScope(address)) return undefined;
+  const responder = responders.get(address) ?? { address, searched: new Map(), notified: new Map(), unicast: new Map(), locations: new Set<string>(), devices: new Set<string>() };
+  responders.set(address, responder);
+  return responder;
+}
+
+function hasFetchable(ctx: DiscoveryContext, responder: Responder | undefined): boolean {
+  return responder !== undefined && ctx.inScope(responder.address) && [...responder.locations].some((location) => sameHostLocation(location, responder.address) !== undefined);
+}
+
+/** The header fields worth keeping, printable. */
+function headerFields(headers: Record<string, string>, names: Readonly<Record<string, string>>): Record<string, string> {
   const fields: Record<string, string> = {};
-  const keep = (field: string, header: string): void => {
+  for (const [field, header] of Object.entries(names)) {
     const value = headers[header];
     if (value !== undefined && value !== '') fields[field] = printable(value, 512);
-  };
-  keep('ssdp.server', 'server');
-  keep('ssdp.st', 'st');
-  keep('ssdp.usn', 'usn');
-  keep('ssdp.location', 'location');
-  responder.answers.set(key, fields);
+  }
+  return fields;
+}
+
+function remember(responder: Responder, heard: Heard, key: string, fields: Record<string, string>, headers: Record<string, string>): void {
+  const answers = responder[heard];
+  if (answers.has(key) || answers.size >= MAX_ANSWERS_PER_RESPONDER) return;
+  answers.set(key, fields);
   const location = headers['location'];
   if (location !== undefined && location !== '') responder.locations.add(location);
+  const device = usnDevice(headers['usn'] ?? '');
+  if (device !== undefined) responder.devices.add(device);
 }
 
-/** Fetches and parses one LOCATION, or reports it as off-site when it is not on the responder. */
-async function* describe(ctx: DiscoveryContext, address: string, location: string): AsyncIterable<ProbeOutput> {
-  const target = sameHostLocation(location, address);
-  if (target === undefined || !ctx.inScope(address)) {
-    yield { kind: 'observation', address, port: SSDP_PORT, transport: 'udp', fields: { 'ssdp.location-offsite': printable(location, 512) } };
-    return;
-  }
-  const response = await ctx.net.http({
-    address,
-    port: target.port,
-    method: 'GET',
-    path: target.path,
-    headers: { host: `${address}:${target.port}`, 'user-agent': 'iotscan', accept: 'text/xml, application/xml', connection: 'close' },
-    timeoutMs: DESCRIPTION_TIMEOUT_MS,
-    maxBytes: MAX_DESCRIPTION_BYTES,
-    signal: ctx.signal,
-  });
-  if (!response.ok || response.status !== 200 || response.truncated) return;
-  const xml = new TextDecoder('utf-8').decode(response.body);
-  const parsed = parseDeviceDescription(xml, location);
-  if (!parsed.ok) return;
-  const cleanLocation = printable(location, 512);
-  for (const device of parsed.description.devices) {
-    if (Object.keys(device.fields).length === 0) continue;
-    yield { kind: 'observation', address, port: target.port, transport: 'tcp', fields: device.fields };
-  }
-  for (const service of parsed.description.services) {
-    const fields: Record<string, string> = { 'upnp.serviceType': service.serviceType, 'upnp.location': cleanLocation };
-    if (service.controlURL !== undefined) fields['upnp.controlURL'] = service.controlURL;
-    yield { kind: 'observation', address, port: target.port, transport: 'tcp', fields };
-  }
+function recordAnswer(ctx: DiscoveryContext, responders: Map<string, Responder>, datagram: UdpDatagram, heard: 'searched' | 'unicast'): void {
+  const response = parseSsdpResponse(datagram.data);
+  if (response === undefined) return;
+  const responder = responderFor(ctx, responders, datagram.address);
+  if (responder === undefined) return;
+  const { headers } = response;
+  const fields = headerFields(headers, { 'ssdp.server': 'server', 'ssdp.st': 'st', 'ssdp.usn': 'usn', 'ssdp.location': 'location' });
+  remember(responder, heard, `${headers['usn'] ?? ''}\n${headers['st'] ?? ''}`, fields, headers);
 }
 
-/** One unicast M-SEARCH ssdp:all to each responder, and what came back within a second. */
-async function* measureReflection(ctx: DiscoveryContext, addresses: readonly string[]): AsyncIterable<ProbeOutput> {
+function recordNotify(ctx: DiscoveryContext, responders: Map<string, Responder>, datagram: UdpDatagram): void {
+  const notify = parseSsdpNotify(datagram.data);
+  if (notify === undefined) return;
+  const responder = responderFor(ctx, responders, datagram.address);
+  if (responder === undefined) return;
+  const { headers } = notify;
+  // NT names the device or service type announced, as ST does in a search answer.
+  const fields = { ...headerFields(headers, { 'ssdp.server': 'server', 'ssdp.st': 'nt', 'ssdp.usn': 'usn', 'ssdp.location': 'location' }), 'ssdp.nts': notify.nts };
+  // A device saying goodbye has no description to offer.
+  const kept = notify.nts === 'ssdp:byebye' ? { ...headers, location: '' } : headers;
+  remember(responder, 'notified', `${headers['usn'] ?? ''}\n${headers['nt'] ?? ''}\n${notify.nts}`, fields, kept);
+}
+
+/** Responders first, then the live hosts in the OS neighbour table: each gets one unicast M-SEARCH. */
+async function unicastTargets(ctx: DiscoveryContext, responders: ReadonlyMap<string, Responder>): Promise<string[]> {
+  const targets = new Set(responders.keys());
+  // Live hosts from the scan, then the OS neighbour table (which may be empty, as on macOS).
+  for (const address of [...ctx.liveHosts(), ...(await ctx.net.neighbours()).map((neighbour) => neighbour.address)]) {
+    if (targets.size >= MAX_UNICAST_TARGETS) break;
+    if (ctx.inScope(address)) targets.add(address);
+  }
+  return [...targets].slice(0, MAX_UNICAST_TARGETS);
+}
+
+interface Reflection {
+  /** The searched address. */
+  address: string;
+  fields: Record<string, string>;
+}
+
+/**
+ * One unicast M-SEARCH ssdp:all to each target, and what came back within a second: the
+ * reflection measure for every responder, and the answers of hosts that only answer this way.
+ */
+async function measureReflection(ctx: DiscoveryContext, responders: Map<string, Responder>, targets: readonly string[]): Promise<Reflection[]> {
   const socket = await openSocket(ctx);
-  if (socket === undefined) return;
+  if (socket === undefined) return [];
   const requestBytes = new Map<string, number>();
+  const replies = new Map<string, { bytes: number; count: number }>();
   try {
-    for (const address of addresses) {
+    for (const address of targets) {
       const request = buildUnicastSearch(address, 'ssdp:all');
       if (await sendQuietly(socket, address, request)) requestBytes.set(address, new TextEncoder().encode(request).length);
     }
-    const replies = new Map<string, { bytes: number; count: number }>();
     for (const datagram of await socket.collect({ windowMs: REFLECTION_WINDOW_MS })) {
       // Any datagram from a searched address counts: some devices answer from another source port.
       if (!requestBytes.has(datagram.address)) continue;
@@ -178,30 +255,68 @@ async function* measureReflection(ctx: DiscoveryContext, addresses: readonly str
       total.bytes += datagram.data.length;
       total.count += 1;
       replies.set(datagram.address, total);
-    }
-    for (const [address, request] of requestBytes) {
-      const total = replies.get(address) ?? { bytes: 0, count: 0 };
-      yield {
-        kind: 'observation',
-        address,
-        port: SSDP_PORT,
-        transport: 'udp',
-        fields: {
-          'ssdp.unicast-reply-bytes': String(total.bytes),
-          'ssdp.unicast-request-bytes': String(request),
-          'ssdp.unicast-replies': String(total.count),
-        },
-      };
+      recordAnswer(ctx, responders, datagram, 'unicast');
     }
   } finally {
     socket.close();
   }
+  const measured: Reflection[] = [];
+  for (const [address, request] of requestBytes) {
+    const total = replies.get(address);
+    // A live host that does not speak SSDP is no news; a responder that stays silent is.
+    if (total === undefined && !responders.has(address)) continue;
+    measured.push({
+      address,
+      fields: {
+        'ssdp.unicast-reply-bytes': String(total?.bytes ?? 0),
+        'ssdp.unicast-request-bytes': String(request),
+        'ssdp.unicast-replies': String(total?.count ?? 0),
+      },
+    });
+  }
+  return measured;
 }
 
-async function openSocket(ctx: DiscoveryContext): Promise<UdpSocket | undefined> {
+/** Fetches and parses one LOCATION, or reports it as off-site when it is not on the responder. */
+async function describe(ctx: DiscoveryContext, responder: string, address: string, location: string): Promise<ProbeOutput[]> {
+  const target = sameHostLocation(location, responder);
+  if (target === undefined || !ctx.inScope(responder)) {
+    return [observation(address, { 'ssdp.location-offsite': printable(location, 512) })];
+  }
+  const response = await ctx.net.http({
+    address: responder,
+    port: target.port,
+    method: 'GET',
+    path: target.path,
+    headers: { host: hostHeader(responder, target.port), 'user-agent': 'iotscan', accept: 'text/xml, application/xml', connection: 'close' },
+    timeoutMs: DESCRIPTION_TIMEOUT_MS,
+    maxBytes: MAX_DESCRIPTION_BYTES,
+    signal: ctx.signal,
+  });
+  if (!response.ok || response.status !== 200 || response.truncated) return [];
+  const parsed = parseDeviceDescription(new TextDecoder('utf-8').decode(response.body), location);
+  if (!parsed.ok) return [];
+  const outputs: ProbeOutput[] = [];
+  const cleanLocation = printable(location, 512);
+  for (const device of parsed.description.devices) {
+    if (Object.keys(device.fields).length > 0) outputs.push({ kind: 'observation', address, port: target.port, transport: 'tcp', fields: device.fields });
+  }
+  for (const service of parsed.description.services) {
+    const fields: Record<string, string> = { 'upnp.serviceType': service.serviceType, 'upnp.location': cleanLocation };
+    if (service.controlURL !== undefined) fields['upnp.controlURL'] = service.controlURL;
+    outputs.push({ kind: 'observation', address, port: target.port, transport: 'tcp', fields });
+  }
+  return outputs;
+}
+
+async function openSocket(ctx: DiscoveryContext, announcements = false): Promise<UdpSocket | undefined> {
   try {
     // One byte over the response cap, so an oversized answer is seen as oversized and refused.
-    return await ctx.net.openUdp({ maxBytes: MAX_SSDP_RESPONSE_BYTES + 1, signal: ctx.signal });
+    return await ctx.net.openUdp({
+      maxBytes: MAX_SSDP_RESPONSE_BYTES + 1,
+      signal: ctx.signal,
+      ...(announcements && { bindPort: SSDP_PORT, reuseAddr: true, multicastGroups: [...GROUPS] }),
+    });
   } catch {
     return undefined;
   }

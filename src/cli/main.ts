@@ -9,7 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ScanEvent } from '../core/events.js';
 import { SignatureError } from '../core/match.js';
 import { DEFAULT_ATTEMPTS_PER_SERVICE, MAX_ATTEMPTS_PER_SERVICE } from '../core/plan.js';
-import { DEFAULT_MAX_ADDRESSES, TargetError, defaultTargetSpecs, resolveTargets } from '../core/policy.js';
+import { DEFAULT_MAX_ADDRESSES, TargetError, defaultTargetSpecs, linkLocalZonesInScope, resolveTargets } from '../core/policy.js';
 import { initialScanState, reduceScan } from '../core/reduce.js';
 import { systemClock } from '../engine/concurrency.js';
 import { declaredFields } from '../engine/fields.js';
@@ -194,12 +194,10 @@ async function consentGiven(store: Store | undefined, specs: readonly string[], 
   return confirmed;
 }
 
-/** Interfaces with an IPv4 address inside the targets: their IPv6 link-local neighbours are the same home segment. */
+/** Links whose IPv4 subnet the targets cover: IPv6 link-local neighbours there are the same home segment. */
 function zonesInside(addresses: readonly string[]): string[] {
-  const targets = new Set(addresses);
-  return Object.entries(networkInterfaces())
-    .filter(([, list]) => (list ?? []).some((entry) => entry.family === 'IPv4' && targets.has(entry.address)))
-    .map(([name]) => name);
+  const named = Object.entries(networkInterfaces()).flatMap(([name, list]) => (list ?? []).map((entry) => ({ ...entry, name })));
+  return linkLocalZonesInScope(named, addresses);
 }
 
 function labelCommand(args: string[]): number {

@@ -13,7 +13,7 @@ export type { HostEvidence } from './judge-kit.js';
 /** A possessive first name ("Anna's TV") in a name a device broadcasts. */
 const PERSONAL_NAME = /(^|[\s"'(])\p{Lu}\p{Ll}+['’]s(\s|$)/u;
 const MAC_LIKE = /\b(?:[0-9a-f]{2}[:-]){5}[0-9a-f]{2}\b|\b[0-9a-f]{12}\b/i;
-const SERIAL_KEY = /^(serial|sn|serialnumber|serial_number|deviceid|device_id|id|uuid)$/i;
+const SERIAL_KEY = /^(serial|sn|serialnumber|serial_number|deviceid|device_id|id|uuid|bridgeid)$/i;
 const MODEL_KEY = /^(model|md|mdl|product|ty|am)$/i;
 const FIRMWARE_KEY = /^(fw|firmware|fwversion|ver|version|vers|version_build|srcvers|osvers)$/i;
 

@@ -54,6 +54,8 @@ export interface DiscoveryContext {
   windowMs: number;
   /** Only addresses for which this returns true may be contacted directly (unicast). */
   inScope(address: string): boolean;
+  /** Hosts the scan knows to be live so far (liveness sweep, neighbour table, other discovery). */
+  liveHosts(): readonly string[];
 }
 
 export interface DiscoveryProbe {
@@ -96,6 +98,11 @@ export interface CredentialDriver {
   protocol: CredentialProtocol;
   /** Named strategies this driver implements (basic-auth, telnet-prompt, ...). */
   strategies: readonly string[];
+  /**
+   * Strategies whose requiresLogin proves "wrong logins fail" by sending one wrong login (a made-up
+   * user or community). The device sees it as a failed attempt, so the engine counts it in the budget.
+   */
+  baselineSpendsAttempt: readonly string[];
   requiresLogin(ctx: CredentialContext): Promise<LoginRequirement>;
   attempt(ctx: CredentialContext, credential: Credential): Promise<AttemptOutcome>;
 }

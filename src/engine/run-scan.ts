@@ -9,7 +9,7 @@ import { judgeSharedKeys } from '../core/judge-shared.js';
 import { deviceKeys, keyList } from '../core/device-keys.js';
 import { isLocallyAdministered, normaliseMac } from '../core/mac.js';
 import { planCredentialAttempts, type PlannedAttempt } from '../core/plan.js';
-import { compareAddresses, type TargetSet } from '../core/policy.js';
+import { compareAddresses, createScopeGuard, type TargetSet } from '../core/policy.js';
 import type { SignaturePack } from '../signatures/compile.js';
 import { Channel, createLimiter, type Clock } from './concurrency.js';
 import type { Net } from './net.js';
@@ -102,13 +102,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     },
   });
 
-  const inScope = new Set(config.targets.addresses);
-  const linkLocalZones = new Set(config.linkLocalZones);
-  const inScopeAddress = (address: string): boolean => {
-    if (inScope.has(address)) return true;
-    const zoned = /^fe[89ab][0-9a-f]:[0-9a-f:]*%([\w.-]+)$/i.exec(address);
-    return zoned !== null && linkLocalZones.has(zoned[1] ?? '');
-  };
+  const inScopeAddress = createScopeGuard(config.targets.addresses, config.linkLocalZones);
   /** Address → the host it belongs to, for every alias learnt from A/AAAA records. */
   const aliasOf = new Map<string, HostState>();
   const neverTcp = new Set(pack.neverProbe.filter((p) => p.transport === 'tcp').map((p) => p.port));
@@ -320,9 +314,12 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
         const fields = serviceFields(host, transport, port);
         const serial = firstValue(host.fields, 'upnp.serialNumber');
         const seen = { ...(host.mac !== undefined && { mac: host.mac }), ...(serial !== undefined && { serial }) };
-        const plan = planCredentialAttempts(pack.credentials, protocol, matched, fields, config.attemptsPerService, seen).filter((a) => driver.strategies.includes(a.set.strategy));
-        const first = plan[0];
+        const candidates = planCredentialAttempts(pack.credentials, protocol, matched, fields, config.attemptsPerService, seen).filter((a) => driver.strategies.includes(a.set.strategy));
+        const first = candidates[0];
         if (!first) return;
+        // What the device sees is what counts: a baseline wrong login takes one place in the budget.
+        const plan = driver.baselineSpendsAttempt.includes(first.set.strategy) ? candidates.slice(0, config.attemptsPerService - 1) : candidates;
+        if (plan.length === 0) return;
         const base = { 'cred.protocol': protocol };
         if (config.credentials === 'dry-run') {
           // Which set and user would be tried, in order; the password stays in the signature file.
@@ -416,7 +413,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     let status: ProbeStatus = 'unknown-error';
     let detail: string | undefined;
     try {
-      for await (const output of probe.run({ net, signal, windowMs: config.discoveryWindowMs, inScope: inScopeAddress })) {
+      for await (const output of probe.run({ net, signal, windowMs: config.discoveryWindowMs, inScope: inScopeAddress, liveHosts: () => [...hosts.keys()] })) {
         if (output.kind === 'status') {
           status = output.status;
           detail = output.detail;
@@ -459,7 +456,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
       while (sweeping && !signal.aborted) {
         await clock.sleep(NEIGHBOUR_POLL_MS, signal);
         for (const entry of await net.neighbours()) {
-          if (!inScope.has(entry.address)) continue;
+          if (!inScopeAddress(entry.address)) continue;
           onLink.add(segment(entry.address));
           noteNeighbour(entry);
           pending.get(entry.address)?.abort();
@@ -513,7 +510,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
   const discoveryProbes = deps.probes.filter((p): p is DiscoveryProbe => p.kind === 'discovery');
   await Promise.all([sweep(), ...discoveryProbes.map(runDiscoveryProbe)]);
   // Every live neighbour is resolved by now, including discovery responders the sweep skipped.
-  for (const entry of await net.neighbours()) if (inScope.has(entry.address)) noteNeighbour(entry);
+  for (const entry of await net.neighbours()) if (inScopeAddress(entry.address)) noteNeighbour(entry);
   discoveryDone.resolve();
   // Host pipelines may start more hosts while running; wait until none is left.
   for (let settled = 0; settled < hostTasks.length; ) {

@@ -23,6 +23,7 @@ import {
   removeNamespaceConfig,
 } from './namespaces.js';
 import { LAB_DEVICES, SCANNER_ADDRESS, SCANNER_MAC, SCANNER_NAMESPACE } from './registry.js';
+import { CROWD_BLOCK, CROWD_ID, CROWD_NAMESPACE, createCrowd, crowdLayout, recordedCrowdSize } from './crowd.js';
 
 export { LabError } from './namespaces.js';
 
@@ -33,10 +34,26 @@ export interface LabDeviceStatus {
   alive: boolean;
 }
 
+export interface LabCrowdStatus {
+  hosts: number;
+  /** Hosts with a listening service. */
+  listening: number;
+  block: string;
+  pid: number | undefined;
+  alive: boolean;
+}
+
 export interface LabStatus {
   up: boolean;
   namespaces: string[];
   devices: LabDeviceStatus[];
+  /** The benchmark crowd, when the lab was brought up with extra hosts. */
+  crowd?: LabCrowdStatus;
+}
+
+export interface LabUpOptions {
+  /** Light hosts to add beside the lab devices (see crowd.ts); 0 or absent: none. */
+  extraHosts?: number;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -67,15 +84,16 @@ function requirePrerequisites(): void {
   if (reason) throw new LabError(reason);
 }
 
-/** The compiled device entry point, also when this module runs from TypeScript source (tests). */
-function deviceMainPath(): string {
+/** A compiled lab entry point (device-main.js, crowd-main.js), also when this module runs from TypeScript source (tests). */
+function compiledProgram(file: string): string {
   const here = fileURLToPath(import.meta.url);
-  const path = here.endsWith('.js')
-    ? join(dirname(here), 'device-main.js')
-    : join(resolve(dirname(here), '..', '..'), 'dist', 'src', 'lab', 'device-main.js');
-  if (!existsSync(path)) throw new LabError(`lab device program not found at ${path}: run \`npm run build\` first`);
+  const path = here.endsWith('.js') ? join(dirname(here), file) : join(resolve(dirname(here), '..', '..'), 'dist', 'src', 'lab', file);
+  if (!existsSync(path)) throw new LabError(`lab program not found at ${path}: run \`npm run build\` first`);
   return path;
 }
+
+/** The lab's own processes: a stale pid file may name a reused pid, which must not be signalled. */
+const LAB_PROGRAMS = ['device-main.js', 'crowd-main.js'];
 
 const pidPath = (id: string): string => join(LAB_STATE_DIR, `${id}.pid`);
 const logPath = (id: string): string => join(LAB_STATE_DIR, `${id}.log`);
@@ -113,9 +131,23 @@ export async function labStatus(): Promise<LabStatus> {
       return { id: spec.id, ipv4: spec.ipv4, pid, alive: pid !== undefined && isAlive(pid) };
     }),
   );
-  const expected = [SWITCH_NAMESPACE, SCANNER_NAMESPACE, ...LAB_DEVICES.map(({ spec }) => namespaceFor(spec.id))];
-  const up = expected.every((name) => namespaces.includes(name)) && devices.every((device) => device.alive);
-  return { up, namespaces, devices };
+  const crowd = await crowdStatus();
+  const expected = [SWITCH_NAMESPACE, SCANNER_NAMESPACE, ...LAB_DEVICES.map(({ spec }) => namespaceFor(spec.id)), ...(crowd ? [CROWD_NAMESPACE] : [])];
+  const up = expected.every((name) => namespaces.includes(name)) && devices.every((device) => device.alive) && (crowd?.alive ?? true);
+  return { up, namespaces, devices, ...(crowd && { crowd }) };
+}
+
+async function crowdStatus(): Promise<LabCrowdStatus | undefined> {
+  const hosts = await recordedCrowdSize();
+  if (hosts === undefined) return undefined;
+  const pid = await readPid(CROWD_ID);
+  return {
+    hosts,
+    listening: crowdLayout(hosts).filter((host) => host.service !== undefined).length,
+    block: CROWD_BLOCK,
+    pid,
+    alive: pid !== undefined && isAlive(pid),
+  };
 }
 
 function lastLogLine(id: string): string {
@@ -127,10 +159,10 @@ function lastLogLine(id: string): string {
   }
 }
 
-/** Starts one device process inside its namespace; resolves once it printed `ready`. */
-async function startDevice(id: string, program: string, deadline: number): Promise<void> {
+/** Starts one lab process (a device, the crowd) inside its namespace; resolves once it printed `ready`. */
+async function startLabProcess(id: string, program: string, deadline: number, argument = id): Promise<void> {
   const log = openSync(logPath(id), 'a');
-  const child = spawn('ip', ['netns', 'exec', namespaceFor(id), process.execPath, program, id], {
+  const child = spawn('ip', ['netns', 'exec', namespaceFor(id), process.execPath, program, argument], {
     detached: true,
     stdio: ['ignore', log, log],
   });
@@ -157,11 +189,13 @@ async function startDevice(id: string, program: string, deadline: number): Promi
   }
 }
 
-export async function labUp(): Promise<LabStatus> {
+export async function labUp(options: LabUpOptions = {}): Promise<LabStatus> {
   requirePrerequisites();
-  const program = deviceMainPath();
+  const program = compiledProgram('device-main.js');
+  const crowd = crowdLayout(options.extraHosts ?? 0);
+  const crowdProgram = crowd.length > 0 ? compiledProgram('crowd-main.js') : undefined;
   const before = await labStatus();
-  if (before.up) return before;
+  if (before.up && (before.crowd?.hosts ?? 0) === crowd.length) return before;
   if (before.namespaces.length > 0 || existsSync(LAB_STATE_DIR)) await labDown();
   try {
     await mkdir(LAB_STATE_DIR, { recursive: true });
@@ -170,8 +204,12 @@ export async function labUp(): Promise<LabStatus> {
       attachHost({ id: SCANNER_NAMESPACE.slice(LAB_NAMESPACE_PREFIX.length), ipv4: SCANNER_ADDRESS, mac: SCANNER_MAC }),
       ...LAB_DEVICES.map(({ spec }) => attachHost({ id: spec.id, ipv4: spec.ipv4, mac: spec.mac })),
     ]);
+    if (crowdProgram !== undefined) await createCrowd(crowd);
     const deadline = Date.now() + READY_TIMEOUT_MS;
-    await Promise.all(LAB_DEVICES.map(({ spec }) => startDevice(spec.id, program, deadline)));
+    await Promise.all([
+      ...LAB_DEVICES.map(({ spec }) => startLabProcess(spec.id, program, deadline)),
+      ...(crowdProgram !== undefined ? [startLabProcess(CROWD_ID, crowdProgram, deadline, String(crowd.length))] : []),
+    ]);
   } catch (error) {
     await labDown().catch(() => {});
     throw error instanceof LabError ? error : new LabError(`lab up failed: ${String(error)}`, { cause: error });
@@ -191,9 +229,8 @@ async function recordedDevicePids(): Promise<number[]> {
   for (const entry of entries.filter((name) => name.endsWith('.pid'))) {
     const pid = await readPid(entry.slice(0, -'.pid'.length));
     if (pid === undefined || !isAlive(pid)) continue;
-    // A stale pid file may name a reused pid: only a lab device process qualifies.
     const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (commandLine.some((argument) => argument.endsWith('device-main.js'))) pids.push(pid);
+    if (commandLine.some((argument) => LAB_PROGRAMS.some((program) => argument.endsWith(program)))) pids.push(pid);
   }
   return pids;
 }

@@ -1,5 +1,6 @@
-// The machine's own IPv4 interface addresses, for joining multicast groups on each of them.
+// The machine's own interfaces, for joining multicast groups and sending multicast on each of them.
 import { networkInterfaces } from 'node:os';
+import { isIpv6LinkLocal } from '../core/policy.js';
 
 /**
  * Every IPv4 address of this machine's interfaces. Loopback is left out unless it is the only
@@ -15,6 +16,18 @@ export function ipv4InterfaceAddresses(): string[] {
     }
   }
   return external.length > 0 ? external : loopback;
+}
+
+/**
+ * The names of the interfaces that carry a link-local IPv6 address: IPv6 multicast (ff02::/16)
+ * needs one of them per send and per group join, and they are the zones neighbours are heard in.
+ */
+export function ipv6MulticastInterfaces(): string[] {
+  const names: string[] = [];
+  for (const [name, entries] of Object.entries(networkInterfaces())) {
+    if ((entries ?? []).some((entry) => entry.family === 'IPv6' && !entry.internal && isIpv6LinkLocal(entry.address))) names.push(name);
+  }
+  return names;
 }
 
 /** 224.0.0.0/4 */

@@ -289,18 +289,18 @@ describe.skipIf(skipReason !== undefined)(`discovery devices in the lab${skipRea
     });
   });
 
-  describe('printer (Brother, raw port 9100)', () => {
+  describe('printer (OKI, raw port 9100)', () => {
     it('advertises _ipp._tcp with the Bonjour printing TXT over IPv4 and IPv6', async () => {
       for (const family of [4, 6] as const) {
         const answers = fromHost(await mdnsQuery(family, '_ipp._tcp.local', 'PTR'), printer.spec.hostname);
         expect(answers, `IPv${family}`).toHaveLength(1);
         const [answer] = answers;
         if (answer === undefined) return;
-        expect(txtOf(answer, 'Brother HL-L2350DW series._ipp._tcp.local')).toMatchObject({
-          ty: 'Brother HL-L2350DW series',
-          product: '(Brother HL-L2350DW series)',
-          usb_MFG: 'Brother',
-          usb_MDL: 'HL-L2350DW series',
+        expect(txtOf(answer, 'OKI C332._ipp._tcp.local')).toMatchObject({
+          ty: 'OKI C332',
+          product: '(OKI C332)',
+          usb_MFG: 'OKI DATA CORP',
+          usb_MDL: 'C332',
           rp: 'ipp/print',
         });
       }
@@ -310,12 +310,12 @@ describe.skipIf(skipReason !== undefined)(`discovery devices in the lab${skipRea
       );
     });
 
-    it('serves a status page on 80 and a page on 631', async () => {
-      for (const port of [80, 631]) {
-        const page = await httpGet(`http://${printer.spec.ipv4}:${port}/`);
-        expect(page.status).toBe(200);
-        expect(page.body).toContain('<title>Brother HL-L2350DW series</title>');
-      }
+    it('asks for the factory login on 80 and serves a page on 631', async () => {
+      const admin = await httpGet(`http://${printer.spec.ipv4}:80/`);
+      expect(admin.status).toBe(401);
+      const page = await httpGet(`http://${printer.spec.ipv4}:631/`);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('<title>OKI C332</title>');
     });
 
     it('counts every connection to the raw port 9100', async () => {

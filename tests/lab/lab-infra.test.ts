@@ -10,7 +10,7 @@ import { LAB_DEVICES, SCANNER_NAMESPACE } from '../../src/lab/registry.js';
 const skipReason = checkLabPrerequisites();
 
 /** Ports the lab's devices listen on; each device must accept a connection on at least one. */
-const CANDIDATE_PORTS = [80, 23, 22, 21, 554, 1883, 5000, 8008, 8009, 8123, 443, 49652, 52323];
+const CANDIDATE_PORTS = [80, 23, 22, 21, 554, 1883, 5000, 8008, 8009, 8123, 443, 49652, 52323, 7000, 62078];
 
 // Runs inside the scanner namespace: tries every candidate port of every address, prints JSON
 // { address: firstOpenPort | null }.

@@ -1,11 +1,15 @@
 // End to end: the real CLI scans the virtual home network from the scanner namespace, and every
 // device's declared truth must hold. No mocks: real namespaces, real sockets, real devices.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { severityRank } from '../../src/core/model.js';
 import { checkLabPrerequisites, labDown, labUp } from '../../src/lab/lab.js';
 import { readAttempts } from '../../src/lab/attempts.js';
+import { moveDevice } from '../../src/lab/move.js';
 import { LAB_DEVICES, LAB_SUBNET, SCANNER_NAMESPACE } from '../../src/lab/registry.js';
 import type { ScanDocument } from '../../src/report/json.js';
 
@@ -17,21 +21,25 @@ function scanLab(extra: string[]): Promise<{ code: number; stdout: string; stder
   return new Promise((resolve) => {
     execFile(
       'ip',
-      ['netns', 'exec', SCANNER_NAMESPACE, process.execPath, cli, 'scan', LAB_SUBNET, '--format', 'json', '--no-history', ...extra],
+      ['netns', 'exec', SCANNER_NAMESPACE, process.execPath, cli, 'scan', LAB_SUBNET, '--format', 'json', ...extra],
       { timeout: 120_000, maxBuffer: 32 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }
 
+const MOVING = LAB_DEVICES.find((device) => device.spec.alternateIpv4 !== undefined)?.spec;
+
 describe.skipIf(unavailable !== undefined)('a scan of the virtual home network', () => {
   let document: ScanDocument;
+  const historyDir = mkdtempSync(join(tmpdir(), 'iotscan-e2e-'));
+  const db = join(historyDir, 'history.db');
 
   beforeAll(async () => {
     // A fresh lab: the devices' attempt counters start at zero.
     await labDown();
     await labUp();
-    const result = await scanLab(['--check-credentials', '--attempts', String(ATTEMPTS_PER_SERVICE)]);
+    const result = await scanLab(['--db', db, '--check-credentials', '--consent', '--attempts', String(ATTEMPTS_PER_SERVICE)]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     document = JSON.parse(result.stdout) as ScanDocument;
@@ -39,10 +47,11 @@ describe.skipIf(unavailable !== undefined)('a scan of the virtual home network',
 
   afterAll(async () => {
     await labDown();
+    rmSync(historyDir, { recursive: true, force: true });
   }, 30_000);
 
   it('completes and records what it ran with', () => {
-    expect(document.schemaVersion).toBe(1);
+    expect(document.schemaVersion).toBe(2);
     expect(document.run.status).toBe('completed');
     expect(document.run.targets).toEqual([LAB_SUBNET]);
     expect(document.run.signatures.hash).toMatch(/^sha256:/);
@@ -58,6 +67,8 @@ describe.skipIf(unavailable !== undefined)('a scan of the virtual home network',
     it('is found once, with its MAC and identity', () => {
       const seen = host();
       expect(seen.mac).toBe(spec.mac);
+      expect(seen.macRandomised).toBe(spec.macRandomised === true);
+      expect(seen.deviceId).toMatch(/^dev-/);
       expect(seen.identity.vendor).toBe(spec.truth.vendor);
       expect(seen.identity.type).toBe(spec.truth.type);
       expect(seen.identity.model).toBe(spec.truth.model);
@@ -83,17 +94,47 @@ describe.skipIf(unavailable !== undefined)('a scan of the virtual home network',
       for (const check of spec.mustNotReport ?? []) expect(host().findings.map((f) => f.check)).not.toContain(check);
     });
 
-    it('received no more login attempts per service than the budget', () => {
-      for (const [service, count] of Object.entries(readAttempts(spec.id))) {
+    it('received no more login attempts per service than the budget, and nothing where it must not touch', () => {
+      const attempts = readAttempts(spec.id);
+      for (const [service, count] of Object.entries(attempts)) {
+        if (spec.mustNotTouch?.includes(service)) continue;
         expect(count, `${spec.id} ${service}`).toBeLessThanOrEqual(ATTEMPTS_PER_SERVICE);
       }
+      for (const service of spec.mustNotTouch ?? []) expect(attempts[service] ?? 0, `${spec.id} ${service}`).toBe(0);
     });
   });
 
-  it('found the lab devices and nothing that is not there', () => {
+  it('found the lab devices and nothing that is not there, one host per device', () => {
     const addresses = document.hosts.flatMap((h) => h.addresses).sort();
     for (const device of LAB_DEVICES) expect(addresses).toContain(device.spec.ipv4);
     // The scanner itself is the only other machine on the lab's LAN.
-    expect(addresses.length).toBeLessThanOrEqual(LAB_DEVICES.length + 1);
+    expect(document.hosts.length).toBeLessThanOrEqual(LAB_DEVICES.length + 1);
+    expect(new Set(addresses).size).toBe(addresses.length);
   });
+
+  it('gives the home a verdict and the questions no scan can answer', () => {
+    expect(document.home.grade).toBe('E');
+    expect(document.home.reasons.length).toBeGreaterThan(0);
+    expect(document.askYourVendor.length).toBeGreaterThan(5);
+  });
+
+  it.skipIf(MOVING === undefined)('recognises the device that moved to another address in the next scan', async () => {
+    const spec = MOVING!;
+    const before = document.hosts.find((h) => h.addresses.includes(spec.ipv4));
+    await moveDevice(spec.id, 'away');
+    try {
+      const result = await scanLab(['--db', db]);
+      expect(result.code).toBe(0);
+      const after = (JSON.parse(result.stdout) as ScanDocument).hosts.find((h) => h.addresses.includes(spec.alternateIpv4!));
+      expect(after?.deviceId).toBeDefined();
+      expect(after?.deviceId).toBe(before?.deviceId);
+      const diff = await new Promise<string>((resolve) =>
+        execFile(process.execPath, [cli, 'diff', '--db', db, '--format', 'json'], (_error, stdout) => resolve(stdout)),
+      );
+      const moved = (JSON.parse(diff) as { moved: { device: { device: string }; from: string[]; to: string[] }[] }).moved;
+      expect(moved).toContainEqual(expect.objectContaining({ device: expect.objectContaining({ device: before?.deviceId }) }));
+    } finally {
+      await moveDevice(spec.id, 'back');
+    }
+  }, 120_000);
 });

@@ -194,6 +194,32 @@ describe('openUdp', () => {
     expect(Buffer.from(datagrams[0]?.data ?? []).subarray(0, 2).toString()).toBe('hi');
   });
 
+  it('opens its IPv6 side on the first IPv6 send and hears both families in one queue', async () => {
+    const echo6 = createSocket({ type: 'udp6', ipv6Only: true });
+    echo6.on('message', (message, remote) => echo6.send(message, remote.port, remote.address));
+    await new Promise<void>((resolve) => echo6.bind(0, '::1', resolve));
+    const echo4 = createSocket('udp4');
+    echo4.on('message', (message, remote) => echo4.send(message, remote.port, remote.address));
+    await new Promise<void>((resolve) => echo4.bind(0, LOOPBACK, resolve));
+    cleanups.push(() => {
+      echo6.close();
+      echo4.close();
+    });
+    const socket = await net.openUdp({ maxBytes: 100, signal: signal() });
+    cleanups.push(() => socket.close());
+    await socket.send('::1', echo6.address().port, new TextEncoder().encode('six'));
+    await socket.send(LOOPBACK, echo4.address().port, new TextEncoder().encode('four'));
+    const datagrams = await socket.collect({ windowMs: 1000, maxDatagrams: 2 });
+    expect(datagrams.map((datagram) => [datagram.address, Buffer.from(datagram.data).toString()]).sort()).toEqual([
+      ['127.0.0.1', 'four'],
+      ['::1', 'six'],
+    ]);
+  });
+
+  it('refuses a group that is not multicast', async () => {
+    await expect(net.openUdp({ maxBytes: 100, signal: signal(), multicastGroups: ['192.168.1.1'] })).rejects.toThrow(/not a multicast group/);
+  });
+
   it('returns what arrived when the window ends', async () => {
     const socket = await net.openUdp({ maxBytes: 100, signal: signal() });
     cleanups.push(() => socket.close());

@@ -5,8 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hasPasswordInput, httpFields, offersBasic, pageTitle, parseChallenge } from '../../probes/http/codec.js';
 import type { HttpAnswer } from '../../probes/http/codec.js';
 import { httpProbe } from '../../probes/http/probe.js';
-import { basicAuthorization, httpBasicDriver } from '../../probes/creds/http-basic.js';
-import { credentialContext, fixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
+import { fixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
 
 function answerFixture(name: string): HttpAnswer {
   const raw = JSON.parse(fixture(`http/${name}`).toString()) as { status: number; headers: Record<string, string>; body: string };
@@ -103,61 +102,5 @@ describe('http probe', () => {
       'http.realm': 'IPCamera',
       'http.title': 'Unauthorized',
     });
-  });
-});
-
-describe('http-basic credential driver', () => {
-  const expected = basicAuthorization({ username: 'admin', password: '1234' });
-
-  it('succeeds only with 401 without and 2xx with the right credentials', async () => {
-    let attempts = 0;
-    const port = await serve((request, response) => {
-      if (request.url !== '/protected') {
-        response.writeHead(404).end();
-        return;
-      }
-      if (request.headers.authorization !== undefined) attempts += 1;
-      if (request.headers.authorization === expected) response.writeHead(200).end('welcome');
-      else response.writeHead(401, { 'www-authenticate': 'Basic realm="cam"' }).end();
-    });
-    const ctx = credentialContext(subjectFor('127.0.0.1', port), { path: '/protected' });
-    expect(await httpBasicDriver.requiresLogin(ctx)).toEqual({ kind: 'login-required', detail: '401 Basic on /protected (realm "cam")' });
-    expect(await httpBasicDriver.attempt(ctx, { username: 'admin', password: 'admin' })).toEqual({ kind: 'rejected' });
-    const success = await httpBasicDriver.attempt(ctx, { username: 'admin', password: '1234' });
-    expect(success.kind).toBe('success');
-    expect(JSON.stringify(success)).not.toContain('1234');
-    expect(attempts).toBe(2);
-  });
-
-  it('never reports success for a page that answers 200 without credentials', async () => {
-    const port = await serve((_request, response) => {
-      response.writeHead(200).end('open to everyone');
-    });
-    const ctx = credentialContext(subjectFor('127.0.0.1', port));
-    expect((await httpBasicDriver.requiresLogin(ctx)).kind).toBe('no-login');
-    const outcome = await httpBasicDriver.attempt(ctx, { username: 'admin', password: 'admin' });
-    expect(outcome.kind).toBe('abort');
-  });
-
-  it('does not treat a Digest-only page as Basic', async () => {
-    const port = await serve((_request, response) => {
-      response.writeHead(401, { 'www-authenticate': 'Digest realm="x", nonce="1"' }).end();
-    });
-    const ctx = credentialContext(subjectFor('127.0.0.1', port));
-    expect((await httpBasicDriver.requiresLogin(ctx)).kind).toBe('unreachable');
-    expect((await httpBasicDriver.attempt(ctx, { username: 'a', password: 'b' })).kind).toBe('abort');
-  });
-
-  it('backs off on 429 and on lockout text', async () => {
-    let mode: 'rate' | 'locked' = 'rate';
-    const port = await serve((request, response) => {
-      if (request.headers.authorization === undefined) response.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
-      else if (mode === 'rate') response.writeHead(429).end();
-      else response.writeHead(403).end('Account locked for 5 minutes');
-    });
-    const ctx = credentialContext(subjectFor('127.0.0.1', port));
-    expect((await httpBasicDriver.attempt(ctx, { username: 'a', password: 'b' })).kind).toBe('back-off');
-    mode = 'locked';
-    expect((await httpBasicDriver.attempt(ctx, { username: 'a', password: 'b' })).kind).toBe('back-off');
   });
 });

@@ -29,6 +29,6 @@ describe('probe registry', () => {
   it('has one credential driver per protocol', () => {
     const protocols = CREDENTIAL_DRIVERS.map((driver) => driver.protocol);
     expect(new Set(protocols).size).toBe(protocols.length);
-    expect(CREDENTIAL_DRIVERS.flatMap((driver) => driver.strategies).sort()).toEqual(['basic-auth', 'telnet-prompt']);
+    expect(CREDENTIAL_DRIVERS.flatMap((driver) => driver.strategies).sort()).toEqual(['basic-auth', 'digest-auth', 'form-login', 'ftp-login', 'mqtt-connect', 'rtsp-auth', 'snmp-community', 'ssh-password', 'telnet-prompt']);
   });
 });

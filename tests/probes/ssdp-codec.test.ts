@@ -1,13 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import {
+  SSDP_GROUP_V6,
   buildMulticastSearch,
   buildUnicastSearch,
+  deviceAddresses,
+  hostHeader,
   parseDeviceDescription,
+  parseSsdpNotify,
   parseSsdpResponse,
   resolveControlUrl,
   sameHostLocation,
+  usnDevice,
 } from '../../probes/ssdp/codec.js';
 import { fixture } from '../fixtures/harness.js';
+
+const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+
+/** Deterministic pseudo-random bytes (xorshift), so a failing garbage case can be replayed. */
+function randomBytes(seed: number, length: number): Uint8Array {
+  let state = seed || 1;
+  return Uint8Array.from({ length }, () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state & 0xff;
+  });
+}
 
 describe('ssdp codec', () => {
   it('builds M-SEARCH requests (multicast with MX, unicast without)', () => {
@@ -17,6 +35,41 @@ describe('ssdp codec', () => {
     const unicast = buildUnicastSearch('192.168.77.1', 'ssdp:all');
     expect(unicast).toContain('HOST: 192.168.77.1:1900\r\n');
     expect(unicast).not.toContain('MX:');
+  });
+
+  it('builds the IPv6 forms: the group and a link-local host in brackets, never with the zone', () => {
+    expect(buildMulticastSearch('upnp:rootdevice', 1, SSDP_GROUP_V6)).toContain('HOST: [FF02::C]:1900\r\nMAN: "ssdp:discover"\r\nMX: 1\r\nST: upnp:rootdevice\r\n');
+    expect(buildUnicastSearch('fe80::1%eth0', 'ssdp:all')).toContain('HOST: [fe80::1]:1900\r\n');
+    expect(hostHeader('fe80::1%eth0', 5000)).toBe('[fe80::1]:5000');
+    expect(hostHeader('192.168.77.1', 80)).toBe('192.168.77.1:80');
+  });
+
+  it('parses NOTIFY alive and byebye, and keeps announcements and answers apart', () => {
+    // NT and NTS but no USN: nothing to tie the announcement to.
+    expect(parseSsdpNotify(fixture('ssdp/notify.txt'))).toBeUndefined();
+    const notify = text(
+      'NOTIFY * HTTP/1.1\r\nHOST: [FF02::C]:1900\r\nCACHE-CONTROL: max-age=1800\r\nLOCATION: http://[fe80::2]:5000/d.xml\r\nNT: upnp:rootdevice\r\nNTS: ssdp:alive\r\nSERVER: Linux/5.4 UPnP/1.1 Thermo/2.0\r\nUSN: uuid:ABC-123::upnp:rootdevice\r\n\r\n',
+    );
+    expect(parseSsdpNotify(notify)).toEqual({
+      nts: 'ssdp:alive',
+      headers: {
+        host: '[FF02::C]:1900',
+        'cache-control': 'max-age=1800',
+        location: 'http://[fe80::2]:5000/d.xml',
+        nt: 'upnp:rootdevice',
+        nts: 'ssdp:alive',
+        server: 'Linux/5.4 UPnP/1.1 Thermo/2.0',
+        usn: 'uuid:ABC-123::upnp:rootdevice',
+      },
+    });
+    expect(parseSsdpResponse(notify)).toBeUndefined();
+    expect(parseSsdpNotify(fixture('ssdp/miniupnpd-response.txt'))).toBeUndefined();
+    const byebye = parseSsdpNotify(text('NOTIFY * HTTP/1.1\r\nNT: urn:x:device:Plug:1\r\nNTS: SSDP:BYEBYE\r\nUSN: uuid:p::urn:x:device:Plug:1\r\n\r\n'));
+    expect(byebye?.nts).toBe('ssdp:byebye');
+    expect(parseSsdpNotify(text('NOTIFY * HTTP/1.1\r\nNT: x\r\nNTS: ssdp:maybe\r\nUSN: uuid:p\r\n\r\n'))).toBeUndefined();
+    expect(usnDevice('uuid:ABC-123::upnp:rootdevice')).toBe('uuid:abc-123');
+    expect(usnDevice('uuid:plain')).toBe('uuid:plain');
+    expect(usnDevice('no uuid here')).toBeUndefined();
   });
 
   it('parses a recorded-style miniupnpd response', () => {
@@ -45,6 +98,28 @@ describe('ssdp codec', () => {
     expect(sameHostLocation('https://192.168.77.1/desc.xml', '192.168.77.1')).toBeUndefined();
     expect(sameHostLocation('http://user:pw@192.168.77.1/desc.xml', '192.168.77.1')).toBeUndefined();
     expect(sameHostLocation('not a url', '192.168.77.1')).toBeUndefined();
+  });
+
+  it('names a device heard over both families by its IPv4 address, matched by USN uuid', () => {
+    const addressOf = deviceAddresses([
+      { address: 'fe80::2%eth0', devices: new Set(['uuid:tv', 'uuid:tv-renderer']) },
+      { address: '192.168.77.60', devices: new Set(['uuid:tv-renderer']) },
+      { address: 'fe80::3%eth0', devices: new Set(['uuid:v6-only']) },
+    ]);
+    expect(addressOf('fe80::2%eth0')).toBe('192.168.77.60');
+    expect(addressOf('192.168.77.60')).toBe('192.168.77.60');
+    expect(addressOf('fe80::3%eth0')).toBe('fe80::3%eth0');
+    expect(addressOf('fe80::9%eth0')).toBe('fe80::9%eth0');
+  });
+
+  it('matches an IPv6 LOCATION with the link-local responder, zone or no zone, any spelling', () => {
+    const responder = 'fe80::2%eth0';
+    expect(sameHostLocation('http://[fe80::2]:5000/d.xml', responder)).toEqual({ port: 5000, path: '/d.xml' });
+    expect(sameHostLocation('http://[FE80:0:0:0:0:0:0:2]:5000/d.xml', responder)).toEqual({ port: 5000, path: '/d.xml' });
+    expect(sameHostLocation('http://[fe80::2%25wlan0]:5000/d.xml', responder)).toEqual({ port: 5000, path: '/d.xml' });
+    expect(sameHostLocation('http://[fe80::3]:5000/d.xml', responder)).toBeUndefined();
+    expect(sameHostLocation('http://192.168.77.21:5000/d.xml', responder)).toBeUndefined();
+    expect(sameHostLocation('http://[fe80::2]:5000/d.xml', '192.168.77.21')).toBeUndefined();
   });
 
   it('parses a device tree with embedded devices and services', () => {
@@ -89,5 +164,27 @@ describe('ssdp codec', () => {
   it('resolves control URLs against URLBase or LOCATION', () => {
     expect(resolveControlUrl('upnp/control', 'http://10.0.0.1:49152/desc/', 'http://10.0.0.1:49152/desc/root.xml')).toBe('/desc/upnp/control');
     expect(resolveControlUrl('/a?b=c', 'http://10.0.0.1:49152/', 'http://10.0.0.1:49152/x.xml')).toBe('/a?b=c');
+  });
+
+  it('never throws on garbage: random bytes, truncations and bit flips', () => {
+    const answer = fixture('ssdp/miniupnpd-response.txt');
+    const description = fixture('ssdp/miniupnpd-rootDesc.xml');
+    for (let seed = 1; seed <= 400; seed++) {
+      const noise = randomBytes(seed, (seed * 7) % 1200);
+      const cutAnswer = answer.subarray(0, seed % (answer.length + 1));
+      const flipped = new Uint8Array(description);
+      const at = ((noise[0] ?? 0) * 97) % flipped.length;
+      flipped[at] = (flipped[at] ?? 0) ^ (noise[1] ?? 1);
+      expect(() => {
+        parseSsdpResponse(noise);
+        parseSsdpNotify(noise);
+        parseSsdpResponse(cutAnswer);
+        parseSsdpNotify(cutAnswer);
+        parseDeviceDescription(new TextDecoder().decode(noise), 'http://192.168.77.1/');
+        parseDeviceDescription(new TextDecoder().decode(flipped.subarray(0, (seed * 31) % flipped.length)), 'http://192.168.77.1/');
+        sameHostLocation(new TextDecoder().decode(noise), 'fe80::1%eth0');
+        usnDevice(new TextDecoder().decode(noise));
+      }).not.toThrow();
+    }
   });
 });

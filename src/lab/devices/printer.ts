@@ -1,24 +1,27 @@
-// A Brother HL-L2350DW laser printer: AirPrint-style mDNS over IPv4 and IPv6 (_ipp._tcp with the
-// TXT keys of Apple's Bonjour Printing Specification, _printer._tcp, _pdl-datastream._tcp and
-// _http._tcp), a status page on 80, IPP on 631, LPD on 515, and the raw print port 9100.
+// An OKI C332 colour printer: AirPrint-style mDNS over IPv4 and IPv6 (_ipp._tcp with the TXT keys
+// of Apple's Bonjour Printing Specification, _printer._tcp, _pdl-datastream._tcp and _http._tcp),
+// IPP on 631, LPD on 515, the raw print port 9100, and web configuration on 80 behind HTTP Basic
+// with OKI's factory login: user root, password the last six hex digits of the MAC (OKI network
+// manual), which anyone who sees the MAC can work out (password-derived-from-id).
 //
 // Port 9100 prints whatever it receives, so a scanner must never connect to it: every connection
 // is recorded as an attempt on `raw-9100`, which the spec declares must stay at zero.
+import type { IncomingMessage } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import type { LabDevice } from '../device.js';
 import { LAB_INTERFACE, linkLocalAddress } from '../namespaces.js';
-import { startHttpServer } from '../protocols/http.js';
+import { startHttpServer, type HttpPage } from '../protocols/http.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
 import { startInOrder, startOpenPortWithoutService, type Stoppable } from './servers.js';
 
 const IPV4 = '192.168.77.93';
-const MAC = '3c:2a:f4:a1:b2:c3';
+// 00:80:87: Oki Electric Industry (IEEE MA-L).
+const MAC = '00:80:87:5e:3a:21';
 const MAC_HEX = MAC.replace(/:/g, '').toUpperCase();
-/** Brother names its wireless interface's host BRW + MAC. */
-const HOSTNAME = `BRW${MAC_HEX}`;
-const PRODUCT = 'Brother HL-L2350DW series';
-/** The web server of Brother's embedded firmware. */
-const WEB_SERVER = 'debut/1.30';
+const HOSTNAME = `OKI-C332-${MAC_HEX.slice(-6)}`;
+const PRODUCT = 'OKI C332';
+/** The factory web login (OKI C3520 MFP Network Manual p. 7). */
+const ADMIN_AUTHORIZATION = `Basic ${Buffer.from(`root:${MAC_HEX.slice(-6)}`).toString('base64')}`;
 const RAW_PORT = 9100;
 const RAW_IDLE_MS = 5_000;
 const RAW_MAX_CONNECTIONS = 8;
@@ -43,15 +46,28 @@ const PRINTER_TXT = {
   product: `(${PRODUCT})`,
   adminurl: `http://${HOSTNAME}.local./net/net/airprint.html`,
   note: '',
-  usb_MFG: 'Brother',
-  usb_MDL: 'HL-L2350DW series',
+  usb_MFG: 'OKI DATA CORP',
+  usb_MDL: 'C332',
   usb_CMD: 'PJL,PCL,PCLXL,URF',
   Color: 'F',
   Duplex: 'T',
   Copies: 'T',
-  // Brother builds the printer's UUID from its MAC.
+  // The printer's UUID ends in its MAC.
   UUID: `e3248000-80ce-11db-8000-${MAC_HEX.toLowerCase()}`,
 };
+
+/** The web configuration: 401 with a Basic challenge until the factory login is sent. */
+function adminPage(request: IncomingMessage, recordAttempt: () => void): HttpPage {
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) recordAttempt();
+  if (authorization === ADMIN_AUTHORIZATION) return { contentType: 'text/html; charset=utf-8', body: STATUS_PAGE };
+  return {
+    status: 401,
+    contentType: 'text/html',
+    headers: { 'WWW-Authenticate': 'Basic realm="OKI C332"' },
+    body: '<html><body><h1>401 Unauthorized</h1></body></html>\n',
+  };
+}
 
 /** The raw print port: every connection counts as an attempt, and what arrives is thrown away. */
 async function startRawPrintPort(record: () => void): Promise<Stoppable> {
@@ -87,13 +103,14 @@ export const device: LabDevice = {
     ipv4: IPV4,
     mac: MAC,
     hostname: HOSTNAME,
-    truth: { vendor: 'Brother', model: 'HL-L2350DW', type: 'printer' },
+    truth: { vendor: 'OKI', model: 'OKI C332', type: 'printer' },
     expectedFindings: [
       // TXT UUID ends in the MAC.
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+      { check: 'password-derived-from-id', port: 80, transport: 'tcp', severity: 'high' },
+      { check: 'cleartext-admin-login', port: 80, transport: 'tcp', severity: 'medium' },
     ],
-    // The status page asks for no login but is no admin page either.
-    mustNotReport: ['no-auth-admin', 'default-cred-accepted', 'cleartext-admin-login'],
+    mustNotReport: ['no-auth-admin', 'default-cred-accepted', 'weak-guessable-cred'],
     mustNotTouch: ['raw-9100'],
   },
 
@@ -103,17 +120,12 @@ export const device: LabDevice = {
         startHttpServer({
           host: IPV4,
           port: 80,
-          server: WEB_SERVER,
-          pages: {
-            '/': { contentType: 'text/html; charset=utf-8', body: STATUS_PAGE },
-            '/general/status.html': { contentType: 'text/html; charset=utf-8', body: STATUS_PAGE },
-          },
+          pages: { '/': (request) => adminPage(request, () => attempts.record('http')) },
         }),
       () =>
         startHttpServer({
           host: IPV4,
           port: 631,
-          server: WEB_SERVER,
           pages: { '/': { contentType: 'text/html; charset=utf-8', body: IPP_PAGE } },
         }),
       () => startOpenPortWithoutService(IPV4, 515),
