@@ -128,6 +128,7 @@ async function scanCommand(args: string[]): Promise<number> {
     credentials,
     depth,
     linkLocalZones: zonesInside(targets.addresses),
+    localAddresses: Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((entry) => entry.address)),
     attemptsPerService,
     attemptSpacingMs: 1000,
     discoveryWindowMs: 2000,

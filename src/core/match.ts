@@ -114,6 +114,8 @@ export function matcherFields(spec: MatcherSpec): string[] {
 export interface ExtractorSpec {
   field: string;
   regex?: string | undefined;
+  /** Product names for identifiers the device sends, applied to the extracted value. */
+  names?: Record<string, string> | undefined;
 }
 
 export type CompiledExtractor = (fields: FieldBag) => string | undefined;
@@ -121,11 +123,12 @@ export type CompiledExtractor = (fields: FieldBag) => string | undefined;
 /** Takes the first value of a field, or the named group `v` (else the whole match) of a regex over it. */
 export function compileExtractor(spec: ExtractorSpec, where: string): CompiledExtractor {
   const pattern = spec.regex === undefined ? undefined : compileRegex(spec.regex, false, where);
+  const named = (value: string): string => spec.names?.[value] ?? value;
   return (fields) => {
     for (const value of fields.get(spec.field) ?? []) {
-      if (pattern === undefined) return value;
+      if (pattern === undefined) return named(value);
       const match = pattern.exec(value);
-      if (match) return match.groups?.['v'] ?? match[0];
+      if (match) return named(match.groups?.['v'] ?? match[0]);
     }
     return undefined;
   };

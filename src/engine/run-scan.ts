@@ -39,6 +39,8 @@ export interface ScanConfig {
   linkLocalZones: readonly string[];
   /** `discovery` stops after liveness and the port scan (who is there, what is open). */
   depth: 'discovery' | 'full';
+  /** The scanning machine's own addresses: its host is "this computer", not an unknown device. */
+  localAddresses: readonly string[];
 }
 
 export interface ScanDeps {
@@ -73,6 +75,8 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 const NEIGHBOUR_POLL_MS = 200;
+const THIS_COMPUTER = 'this computer (the scanner)';
+const THIS_COMPUTER_KEY = 'this-computer';
 
 const portKey = (transport: Transport, port: number) => `${transport}/${port}`;
 
@@ -103,6 +107,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
   });
 
   const inScopeAddress = createScopeGuard(config.targets.addresses, config.linkLocalZones);
+  const localAddresses = new Set(config.localAddresses);
   /** Address → the host it belongs to, for every alias learnt from A/AAAA records. */
   const aliasOf = new Map<string, HostState>();
   const neverTcp = new Set(pack.neverProbe.filter((p) => p.transport === 'tcp').map((p) => p.port));
@@ -270,14 +275,17 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
       ...(host.fields.get('mdns.instance') ?? []),
       ...(host.fields.get('snmp.sysName') ?? []),
     ];
+    const local = localAddresses.has(host.address);
+    const identity = identifyDevice(pack, fields, vendor);
     return {
       id: host.mac && !randomised ? `mac:${host.mac}` : `ip:${host.address}`,
       addresses: [host.address, ...[...host.aliases].sort()],
-      keys: keyList(deviceKeys(host.fields, host.mac)),
+      // The scanner is the same machine in every run, whatever it looks like from outside.
+      keys: local ? [THIS_COMPUTER_KEY] : keyList(deviceKeys(host.fields, host.mac)),
       ...(host.mac !== undefined && { mac: host.mac, macRandomised: randomised ?? false }),
       ...(vendor !== undefined && { vendor }),
-      names: [...new Set(names)].filter((name) => name.length > 0),
-      identity: identifyDevice(pack, fields, vendor),
+      names: [...new Set(local ? [THIS_COMPUTER, ...names] : names)].filter((name) => name.length > 0),
+      identity: local ? { ...identity, type: identity.type ?? 'computer', signals: [...identity.signals, { source: 'local-interface', fields: { address: host.address } }] } : identity,
     };
   };
 
@@ -314,7 +322,9 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
         const fields = serviceFields(host, transport, port);
         const serial = firstValue(host.fields, 'upnp.serialNumber');
         const seen = { ...(host.mac !== undefined && { mac: host.mac }), ...(serial !== undefined && { serial }) };
-        const candidates = planCredentialAttempts(pack.credentials, protocol, matched, fields, config.attemptsPerService, seen).filter((a) => driver.strategies.includes(a.set.strategy));
+        const candidates = planCredentialAttempts(pack.credentials, protocol, matched, fields, config.attemptsPerService, seen).filter(
+          (a) => driver.strategies.includes(a.set.strategy) && (a.set.ports === undefined || a.set.ports.includes(port)),
+        );
         const first = candidates[0];
         if (!first) return;
         // What the device sees is what counts: a baseline wrong login takes one place in the budget.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LAB_STATE_DIR } from './attempts.js';
 import { checkLabPrerequisites, labStatus } from './lab.js';
 import { LAB_INTERFACE, LabError, namespaceFor, run } from './namespaces.js';
-import { LAB_DEVICES } from './registry.js';
+import { LAB_DEVICES, SCANNER_NAMESPACE } from './registry.js';
 
 /** `away` goes to the alternate address, `back` returns to the one the device starts with. */
 export type MoveDirection = 'away' | 'back';
@@ -48,6 +48,10 @@ export async function moveDevice(id: string, direction: MoveDirection = 'away'):
   // address deletes its secondaries with it.
   await run('ip', ['-n', namespace, 'addr', 'del', `${from}/24`, 'dev', LAB_INTERFACE]);
   await run('ip', ['-n', namespace, 'addr', 'add', `${to}/24`, 'dev', LAB_INTERFACE]);
+  // A device moves between runs that are hours apart; by then the laptop's ARP cache has long
+  // forgotten the old address. Here the next run may start seconds later, with the old entry
+  // still REACHABLE for up to ~45 s (base_reachable_time): expire it as time would.
+  await run('ip', ['-n', SCANNER_NAMESPACE, 'neigh', 'flush', 'to', from]);
   process.kill(status.pid, 'SIGHUP');
 
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;

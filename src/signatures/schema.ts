@@ -35,7 +35,12 @@ export const matcherSchema: z.ZodType<MatcherSpec> = z.lazy(() =>
 
 /** Takes a field's value, or the named group `v` of a regex over it. */
 const extractor = z
-  .object({ field: z.string().min(1), regex: z.string().optional() })
+  .object({
+    field: z.string().min(1),
+    regex: z.string().optional(),
+    /** The product name for an identifier the device sends (`AudioAccessory5,1` is the HomePod mini). */
+    names: z.record(z.string(), z.string()).optional(),
+  })
   .strict();
 export type ExtractorSpec = z.infer<typeof extractor>;
 
@@ -137,6 +142,8 @@ export const credentialSetSchema = z
     protocol: z.enum(['telnet', 'ssh', 'http', 'ftp', 'mqtt', 'rtsp', 'snmp']),
     strategy: z.enum(CREDENTIAL_STRATEGIES),
     params: z.record(z.string(), z.string()).optional(),
+    /** The ports the device serves this login on, when the vendor documents them (a printer's admin page, not its IPP port). */
+    ports: z.array(z.number().int().min(1).max(65535)).min(1).optional(),
     /** Which devices the pairs are published for: a fingerprint id, or `generic` for the short common list. */
     appliesTo: z.union([z.object({ fingerprints: z.array(id).min(1) }).strict(), z.object({ generic: z.literal(true) }).strict()]),
     /** The check a success proves: a vendor default, or a guessable non-vendor pair. */

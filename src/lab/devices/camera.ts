@@ -165,6 +165,8 @@ export const device: LabDevice = {
     truth: { vendor: 'Axis', model: 'M1011', type: 'camera', firmware: '5.20.1' },
     expectedFindings: [
       { check: 'default-cred-accepted', port: 80, transport: 'tcp', severity: 'critical' },
+      // The same factory root/pass opens the RTSP stream (Digest), which the camera asks for.
+      { check: 'default-cred-accepted', port: 554, transport: 'tcp', severity: 'critical' },
       { check: 'cleartext-admin-login', port: 80, transport: 'tcp', severity: 'medium' },
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
       // Boa, the camera's web server, has had no release since 2005.

@@ -117,7 +117,7 @@ export const device: LabDevice = {
     alternateIpv4: MOVED_IPV4,
     mac: MAC,
     hostname: HOSTNAME,
-    truth: { vendor: 'Philips', model: 'Hue Bridge', type: 'bridge' },
+    truth: { vendor: 'Philips Hue (Signify)', model: 'Hue Bridge (2nd generation)', type: 'bridge' },
     expectedFindings: [
       { check: 'ssdp-unicast-reply', port: 1900, transport: 'udp', severity: 'low' },
       // description.xml: the serial number is the MAC.

@@ -58,7 +58,7 @@ export const device: LabDevice = {
     ipv4: IPV4,
     mac: MAC,
     hostname: 'wemo',
-    truth: { vendor: 'Belkin', model: 'WeMo Insight', type: 'plug', firmware: FIRMWARE },
+    truth: { vendor: 'Belkin', model: 'Insight', type: 'plug', firmware: FIRMWARE },
     expectedFindings: [
       { check: 'ssdp-unicast-reply', port: 1900, transport: 'udp', severity: 'low' },
       // setup.xml carries the serial number and the MAC.

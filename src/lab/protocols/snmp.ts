@@ -22,7 +22,10 @@ export interface SnmpAgentOptions {
   scalars: SnmpScalar[];
   /** Add sysUpTime (1.3.6.1.2.1.1.3.0), counted from start, as every real agent has it. */
   withUptime?: boolean;
-  /** Called once per v1/v2c request that carried a community, accepted or not. */
+  /**
+   * Called once per request with a community the agent does not accept: a failed login. SNMP
+   * has no lockout; what a scanner's budget must bound is how many wrong communities it sends.
+   */
   onLoginAttempt?: () => void;
 }
 
@@ -69,9 +72,9 @@ export async function startSnmpAgent(options: SnmpAgentOptions): Promise<Running
   const agent = snmp.createAgent(
     { port: options.port, address: options.host, transport: 'udp4', disableAuthorization: false },
     (error) => {
-      // Every v1/v2c request ends either in a response (no error) or in an authorization
-      // failure; both are one attempt. Undecodable datagrams are not.
-      if (error === null || error.name === 'RequestFailedError') options.onLoginAttempt?.();
+      // A wrong community ends in an authorization failure; undecodable datagrams and answered
+      // requests are not failed logins.
+      if (error?.name === 'RequestFailedError') options.onLoginAttempt?.();
     },
   );
   const sockets = Object.values(agent.listener.sockets);
