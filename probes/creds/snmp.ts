@@ -1,7 +1,8 @@
 // SNMP credential driver, strategy `snmp-community` (SNMPv2c, RFC 3416): the password is the
 // community, the user name is unused. A GET of sysDescr.0 that gets a Response carrying that
 // community counts, where a made-up community got none (agents stay silent to a wrong community).
-// UDP loses packets: each request waits 1 s and is sent once more, with the same request id.
+// Each community is sent once and answered within 1 s or not at all: an agent counts every
+// datagram with a wrong community as a failed login, so a resend would spend the budget twice.
 import { randomInt } from 'node:crypto';
 import type { UdpSocket } from '../../src/engine/net.js';
 import type { AttemptOutcome, Credential, CredentialContext, CredentialDriver, LoginRequirement } from '../../src/engine/probe.js';
@@ -9,7 +10,7 @@ import { SYSTEM_OIDS, buildGetRequest, parseResponse, valueText } from '../snmp/
 import type { SnmpResponse } from '../snmp/codec.js';
 import { Baselines, evidenceText, throwawayName } from './common.js';
 
-const SENDS = 2;
+const SENDS = 1;
 const WAIT_MS = 1000;
 const MAX_DATAGRAM_BYTES = 65507;
 
