@@ -9,6 +9,8 @@ command -v nmap >/dev/null 2>&1 || need+=(nmap)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
+# GNU time: the benchmark's peak-memory figures.
+[ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -eq 0 ]; then
   echo "setup: iproute2, nmap and the build tools are present"
   exit 0

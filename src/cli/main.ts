@@ -14,6 +14,7 @@ import { initialScanState, reduceScan } from '../core/reduce.js';
 import { systemClock } from '../engine/concurrency.js';
 import { declaredFields } from '../engine/fields.js';
 import { runScan, type ScanConfig } from '../engine/run-scan.js';
+import { nmapAvailable, nmapObservations, runNmapPortScan } from '../engine/nmap.js';
 import { JUDGED_CHECKS } from '../core/judge.js';
 import { createNodeNet } from '../net/node-net.js';
 import { lookupMacVendor } from '../net/oui.js';
@@ -46,6 +47,7 @@ const USAGE = `iotscan: see what your home network exposes
       --consent               confirm these are your devices (the live view asks otherwise, once per network)
       --attempts N            login attempts per service with --check-credentials (default ${DEFAULT_ATTEMPTS_PER_SERVICE}, at most ${MAX_ATTEMPTS_PER_SERVICE})
       --profile full|discovery   discovery: only find devices and open ports (default: full)
+      --engine builtin|nmap   who scans ports: iotscan itself (default) or an installed nmap (-sT -sV)
       --allow-public          allow targets outside private, link-local and loopback ranges
       --max-hosts N           refuse targets larger than N addresses (default ${DEFAULT_MAX_ADDRESSES})
       --db PATH               history database (default: $XDG_DATA_HOME/iotscan/history.db)
@@ -90,6 +92,7 @@ async function scanCommand(args: string[]): Promise<number> {
     'check-credentials': { type: 'boolean' },
     'dry-run': { type: 'boolean' },
     consent: { type: 'boolean' },
+    engine: { type: 'string' },
     profile: { type: 'string' },
     attempts: { type: 'string' },
     'allow-public': { type: 'boolean' },
@@ -112,6 +115,9 @@ async function scanCommand(args: string[]): Promise<number> {
     allowPublic: values['allow-public'] === true,
     maxAddresses: positiveInteger(values['max-hosts'], '--max-hosts', DEFAULT_MAX_ADDRESSES),
   });
+  const engine = (values.engine as string | undefined) ?? 'builtin';
+  if (engine !== 'builtin' && engine !== 'nmap') throw new UsageError(`--engine must be builtin or nmap, not "${engine}"`);
+  if (engine === 'nmap' && !(await nmapAvailable())) throw new UsageError('--engine nmap needs nmap, which was not found on PATH (Debian: apt install nmap)');
   const depth = (values.profile as string | undefined) ?? 'full';
   const store = values['no-history'] === true ? undefined : openStore((values.db as string | undefined) ?? defaultDbPath());
   if (depth !== 'full' && depth !== 'discovery') throw new UsageError(`--profile must be full or discovery, not "${depth}"`);
@@ -123,7 +129,7 @@ async function scanCommand(args: string[]): Promise<number> {
   const config: ScanConfig = {
     runId: randomUUID(),
     targets,
-    profile: depth === 'discovery' ? 'discovery' : credentials === 'off' ? 'default' : credentials === 'dry-run' ? 'default+credentials-dry-run' : 'default+credentials',
+    profile: `${depth === 'discovery' ? 'discovery' : credentials === 'off' ? 'default' : credentials === 'dry-run' ? 'default+credentials-dry-run' : 'default+credentials'}${engine === 'nmap' ? '+nmap' : ''}`,
     toolVersion: toolVersion(),
     credentials,
     depth,
@@ -145,7 +151,19 @@ async function scanCommand(args: string[]): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const recordEvent = store?.recorder();
-  const events = runScan(config, { net: createNodeNet(), pack, probes: PROBES, drivers: CREDENTIAL_DRIVERS, clock: systemClock, macVendor: lookupMacVendor }, controller.signal);
+  const events = runScan(
+    config,
+    {
+      net: createNodeNet(),
+      pack,
+      probes: PROBES,
+      drivers: CREDENTIAL_DRIVERS,
+      clock: systemClock,
+      macVendor: lookupMacVendor,
+      ...(engine === 'nmap' && { portScanner: nmapPortScanner }),
+    },
+    controller.signal,
+  );
 
   // One stream, several consumers: the store sees every event before the screen does. The history
   // also names each device: the same one as in earlier runs, whatever its address now.
@@ -180,6 +198,12 @@ async function scanCommand(args: string[]): Promise<number> {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
   }
+}
+
+/** nmap -sT -sV on one host, its results as observations (nmap.* fields). */
+async function nmapPortScanner(address: string, ports: readonly number[], signal: AbortSignal) {
+  const result = await runNmapPortScan([address], ports, signal);
+  return 'error' in result ? result : result.flatMap(nmapObservations);
 }
 
 /**

@@ -51,6 +51,17 @@ export interface ScanDeps {
   clock: Clock;
   /** The IEEE OUI register's organisation for a MAC, if known. */
   macVendor(mac: string): string | undefined;
+  /**
+   * An outside port scanner (`--engine nmap`): finds a host's open ports and what runs there in
+   * its own way; its results join the same observations, and iotscan's probes and judge follow.
+   */
+  portScanner?: (address: string, ports: readonly number[], signal: AbortSignal) => Promise<ExternalPortResult[] | { error: string }>;
+}
+
+export interface ExternalPortResult {
+  port: number;
+  transport: Transport;
+  fields: Record<string, string>;
 }
 
 interface HostState {
@@ -369,8 +380,26 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     );
   };
 
+  /** The outside scanner's view of one host; on failure the built-in port scan takes over. */
+  const scanWithPortScanner = async (host: HostState, portScanner: NonNullable<ScanDeps['portScanner']>) => {
+    const result = await portScanner(host.address, scanPorts, signal);
+    if ('error' in result) {
+      emit({ type: 'warning', message: `${host.address}: the outside port scanner failed (${result.error}); using the built-in scan` });
+      await scanTcpPorts(host, scanPorts);
+      return;
+    }
+    for (const port of scanPorts) host.scannedTcp.add(port);
+    for (const found of result) {
+      record(host, 'nmap', { kind: 'observation', fields: found.fields }, found.port, found.transport);
+      if (found.transport !== 'tcp' || host.openTcp.has(found.port)) continue;
+      host.openTcp.add(found.port);
+      emit({ type: 'service-found', address: host.address, service: { transport: 'tcp', port: found.port, name: portName(found.port) } });
+    }
+  };
+
   const pipeline = async (host: HostState) => {
-    await scanTcpPorts(host, scanPorts);
+    if (deps.portScanner) await scanWithPortScanner(host, deps.portScanner);
+    else await scanTcpPorts(host, scanPorts);
     await discoveryDone.promise;
     // Ports learned from discovery (UPnP description, mDNS SRV) are scanned too.
     const learned = host.observations.filter((o) => o.port !== undefined && (o.transport ?? 'tcp') === 'tcp' && o.port > 0).map((o) => o.port as number);

@@ -2,7 +2,6 @@
 // inside the crowd namespace. Every crowd host with a service gets its listener here (a small web
 // page on 80, or SSH with keys only on 22); prints `ready` once all listen; SIGTERM stops it.
 import { createServer } from 'node:http';
-import ssh2 from 'ssh2';
 import { crowdLayout, CROWD_SERVICES, type CrowdHost } from './crowd.js';
 import type { Stoppable } from './devices/servers.js';
 import { startSshServer } from './protocols/ssh.js';
@@ -38,19 +37,12 @@ async function startCrowdWebServer(host: string): Promise<Stoppable> {
  * the public key about once in 256 keys, and ssh2 then cannot parse its own key (mscdex/ssh2
  * issues 1390 and 1513): such a key is drawn again.
  */
-function parsableHostKey(): string {
-  for (;;) {
-    const key = ssh2.utils.generateKeyPairSync('ed25519').private;
-    if (!(ssh2.utils.parseKey(key) instanceof Error)) return key;
-  }
-}
-
 function startService(host: CrowdHost): Promise<Stoppable> | undefined {
   switch (host.service) {
     case 'http':
       return startCrowdWebServer(host.ipv4);
     case 'ssh':
-      return startSshServer({ host: host.ipv4, port: CROWD_SERVICES.ssh, ident: 'dropbear_2020.81', authMethods: ['publickey'], hostKey: parsableHostKey() });
+      return startSshServer({ host: host.ipv4, port: CROWD_SERVICES.ssh, ident: 'dropbear_2020.81', authMethods: ['publickey'], });
     case undefined:
       return undefined;
   }

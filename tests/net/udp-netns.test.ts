@@ -22,9 +22,6 @@ describe.skipIf(!canMakeNamespaces())('openUdp on two links', () => {
       b: lan.run('b', [process.execPath, 'tests/fixtures/netns/multicast-echo.mjs', 'b', '10.77.2.2'], ready, 10_000, ROOT),
     };
     await Promise.all([hosts.a.ready, hosts.b.ready]);
-    // A fresh veth pair reports carrier a moment after it is set up; IPv6 multicast sent before
-    // that is dropped by the kernel. Give the links time to come up, as a real LAN would have.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
     const scan = lan.run('scan', [process.execPath, 'node_modules/vite-node/vite-node.mjs', 'tests/fixtures/netns/multicast-scan.ts', 'fe80::2%a0'], (out) => out.trimEnd().endsWith(']'), 30_000, ROOT);
     heard = JSON.parse(await scan.ready) as typeof heard;
   }, 45_000);

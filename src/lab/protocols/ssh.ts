@@ -34,8 +34,19 @@ const MAX_CONNECTIONS = 32;
 const MAX_AUTH_ATTEMPTS_PER_CONNECTION = 10;
 const LOGIN_GRACE_MS = 30_000;
 
+/**
+ * A fresh ed25519 host key that ssh2 can read back: about one generated key in 256 trips its parser
+ * (mscdex/ssh2 issues 1390 and 1513), and a device must not fail to start on it.
+ */
+export function parsableHostKey(): string {
+  for (;;) {
+    const key = ssh2.utils.generateKeyPairSync('ed25519').private;
+    if (!(ssh2.utils.parseKey(key) instanceof Error)) return key;
+  }
+}
+
 export async function startSshServer(options: SshServerOptions): Promise<RunningSshServer> {
-  const hostKey = options.hostKey ?? ssh2.utils.generateKeyPairSync('ed25519').private;
+  const hostKey = options.hostKey ?? parsableHostKey();
   const accepted = options.accept ?? [];
 
   const sshServer = new ssh2.Server(
