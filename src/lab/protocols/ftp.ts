@@ -3,6 +3,9 @@
 // files and accepts no uploads: the listing is text the device was built with.
 import * as net from 'node:net';
 
+
+/** The guest accounts FTP servers map to anonymous access. */
+const ANONYMOUS_USERS = new Set(['anonymous', 'ftp']);
 export interface FtpServerOptions {
   host: string;
   port: number;
@@ -12,7 +15,10 @@ export interface FtpServerOptions {
   acceptLogin(user: string, password: string): boolean;
   /** Lines of the `LIST` output (ls -l style), sent on the data connection. */
   listing: string[];
-  /** Called once per PASS command, so the lab can count login attempts. */
+  /**
+   * Called once per PASS for a real account, so the lab can count login attempts. The anonymous
+   * guest login (RFC 1635: the password is an e-mail address by convention) guesses no password.
+   */
   onLoginAttempt?: () => void;
 }
 
@@ -132,7 +138,7 @@ class FtpSession {
     if (this.pendingUser === undefined) return this.reply('503 Login with USER first.');
     const user = this.pendingUser;
     this.pendingUser = undefined;
-    this.options.onLoginAttempt?.();
+    if (!ANONYMOUS_USERS.has(user.toLowerCase())) this.options.onLoginAttempt?.();
     if (this.options.acceptLogin(user, password)) {
       this.loggedIn = true;
       this.reply('230 Login successful.');
