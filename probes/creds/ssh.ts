@@ -9,7 +9,7 @@ import type { ProbeStatus } from '../../src/core/model.js';
 import type { AttemptOutcome, Credential, CredentialContext, CredentialDriver, LoginRequirement } from '../../src/engine/probe.js';
 import { printable } from '../../src/core/sanitize.js';
 import { LOCKOUT_TEXT, evidenceText, unreachable } from './common.js';
-import { TcpConnStream } from './tcp-stream.js';
+import { tcpConnDuplex } from '../ssh/tcp-duplex.js';
 
 /** Handshake, `none` and one password answer; a slow device's key exchange takes a few steps' time. */
 const STEPS_PER_CONVERSATION = 4;
@@ -45,7 +45,7 @@ async function converse(ctx: CredentialContext, username: string, password?: str
   const { address, port } = ctx.subject;
   const connected = await ctx.net.connectTcp(address, port, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 1024 * 1024 });
   if (!connected.ok) return { kind: 'failed', status: connected.status, detail: connected.detail ?? 'connect failed' };
-  const stream = new TcpConnStream(connected.conn, ctx.timeoutMs);
+  const stream = tcpConnDuplex(connected.conn, { readTimeoutMs: ctx.timeoutMs });
   const client = new ssh2.Client();
   const budgetMs = ctx.timeoutMs * STEPS_PER_CONVERSATION;
 

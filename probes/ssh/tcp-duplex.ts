@@ -1,50 +1,61 @@
-// A node stream over the Net port's TcpConn, so a stream-based protocol library (ssh2) can carry
-// on a conversation the probe already started on that connection: the bytes already received are
-// handed over first, and the library's repeat of what the probe already sent is not sent again.
+// A node stream over the Net port's TcpConn, for stream-based protocol libraries (ssh2's `sock`).
+// Reads stay bounded by the TcpConn, one at a time and only when the library wants more. A probe
+// that already started the conversation hands over the bytes it received (yielded first) and what
+// it sent (the library's repeat of it is not sent again).
 import { Duplex } from 'node:stream';
 import type { TcpConn } from '../../src/engine/net.js';
 
-export interface ResumedConversation {
-  /** Everything read from the peer so far, in order; the stream yields it before anything new. */
-  alreadyReceived: Uint8Array;
-  /** What the probe already wrote; the library's first bytes must repeat it exactly and are dropped. */
-  alreadySent: Uint8Array;
-  /** One wait for more bytes; the owner of the stream bounds the whole conversation. */
+const CHUNK_BYTES = 64 * 1024;
+
+export interface DuplexOptions {
+  /** How long one read waits before it is issued again; the owner of the stream bounds the whole conversation. */
   readTimeoutMs: number;
+  /** Everything read from the peer so far, in order. */
+  alreadyReceived?: Uint8Array;
+  /** What the probe already wrote; the library's first bytes must repeat it exactly and are dropped. */
+  alreadySent?: Uint8Array;
 }
 
-export function tcpConnDuplex(conn: TcpConn, conversation: ResumedConversation): Duplex {
-  return new TcpConnDuplex(conn, conversation);
+export function tcpConnDuplex(conn: TcpConn, options: DuplexOptions): Duplex {
+  return new TcpConnDuplex(conn, options);
 }
 
 class TcpConnDuplex extends Duplex {
-  private pumping = false;
+  private reading = false;
   private unsentEcho: Buffer;
 
   constructor(
     private readonly conn: TcpConn,
-    private readonly conversation: ResumedConversation,
+    private readonly options: DuplexOptions,
   ) {
-    // When the peer closes, the writing side closes too: TcpConn has no half-close.
+    // The peer closing ends our side too (TcpConn has no half-close), so the library sees a close.
     super({ allowHalfOpen: false });
-    this.unsentEcho = Buffer.from(conversation.alreadySent);
-    if (conversation.alreadyReceived.length > 0) this.push(Buffer.from(conversation.alreadyReceived));
+    this.unsentEcho = Buffer.from(options.alreadySent ?? new Uint8Array());
+    if (options.alreadyReceived !== undefined && options.alreadyReceived.length > 0) this.push(Buffer.from(options.alreadyReceived));
   }
 
   override _read(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    void this.pump();
+    if (this.reading) return;
+    this.reading = true;
+    void this.readOnce();
   }
 
-  /** Moves bytes from the connection into the stream until the peer or the owner ends it. */
-  private async pump(): Promise<void> {
+  private async readOnce(): Promise<void> {
     for (;;) {
-      const result = await this.conn.read({ timeoutMs: this.conversation.readTimeoutMs });
+      const result = await this.conn.read({ maxBytes: CHUNK_BYTES, timeoutMs: this.options.readTimeoutMs });
       if (this.destroyed) return;
-      if (result.data.length > 0) this.push(Buffer.from(result.data));
-      const over = result.end === 'closed' || result.end === 'aborted' || (result.end === 'limit' && result.data.length === 0);
-      if (over) {
+      if (result.data.length > 0) {
+        this.reading = false;
+        this.push(Buffer.from(result.data));
+        return;
+      }
+      if (result.end === 'aborted') {
+        this.destroy(new Error('aborted'));
+        return;
+      }
+      if (result.end !== 'io-timeout') {
+        // closed, or the connection's byte cap was reached and the socket dropped.
+        this.reading = false;
         this.push(null);
         return;
       }
@@ -63,6 +74,11 @@ class TcpConnDuplex extends Duplex {
       data = data.subarray(overlap);
     }
     if (data.length > 0) this.conn.write(data);
+    callback();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.conn.close();
     callback();
   }
 
