@@ -2,70 +2,15 @@
 // params.path (or `/`) without credentials must answer 401; its challenge says Basic or Digest
 // (Digest is preferred: Basic would send the pair in the clear). A login counts only when the
 // same DESCRIBE with the pair answers 200. The stream itself is never set up or played.
-import type { Failure, TcpConn } from '../../src/engine/net.js';
 import type { AttemptOutcome, Credential, CredentialContext, CredentialDriver, LoginRequirement } from '../../src/engine/probe.js';
 import { printable } from '../../src/core/sanitize.js';
-import { parseResponse, rtspUrl } from '../rtsp/codec.js';
+import { RtspSession } from '../rtsp/session.js';
 import type { RtspResponse } from '../rtsp/codec.js';
 import { unreachable } from './common.js';
 import { digestAuthorization, digestName, offersScheme, pickDigestChallenge } from './digest.js';
 import type { DigestChallenge } from './digest.js';
 import { basicAuthorization } from './http-basic.js';
 
-type Exchange = { ok: true; response: RtspResponse } | Failure;
-
-/** DESCRIBE requests on one connection, reconnecting if the server closes in between. */
-class DescribeSession {
-  private conn: TcpConn | undefined;
-  private cseq = 0;
-  private leftover: Uint8Array = new Uint8Array(0);
-
-  constructor(private readonly ctx: CredentialContext) {}
-
-  get url(): string {
-    return rtspUrl(this.ctx.subject.address, this.ctx.subject.port, describePath(this.ctx));
-  }
-
-  async describe(authorization?: string): Promise<Exchange> {
-    const { address, port } = this.ctx.subject;
-    if (this.conn !== undefined) {
-      // Cameras that close after each response must not get the next request on a dead line:
-      // a look without waiting tells (and keeps whatever else has arrived).
-      const look = await this.conn.read({ until: () => false, timeoutMs: 0, maxBytes: 96 * 1024 });
-      this.leftover = Buffer.concat([this.leftover, look.data]);
-      if (look.end === 'closed') this.close();
-    }
-    if (this.conn === undefined) {
-      const connected = await this.ctx.net.connectTcp(address, port, { timeoutMs: this.ctx.timeoutMs, signal: this.ctx.signal, maxBytes: 256 * 1024 });
-      if (!connected.ok) return connected;
-      this.conn = connected.conn;
-      this.leftover = new Uint8Array(0);
-    }
-    const conn = this.conn;
-    this.cseq += 1;
-    const lines = [`DESCRIBE ${this.url} RTSP/1.0`, `CSeq: ${this.cseq}`, 'User-Agent: iotscan', 'Accept: application/sdp'];
-    if (authorization !== undefined) lines.push(`Authorization: ${authorization}`);
-    conn.write(`${lines.join('\r\n')}\r\n\r\n`);
-    const previous = this.leftover;
-    const read = await conn.read({ until: (buffered) => parseResponse(Buffer.concat([previous, buffered])).kind !== 'incomplete', maxBytes: 96 * 1024 });
-    const bytes = Buffer.concat([previous, read.data]);
-    const parsed = parseResponse(bytes);
-    if (read.end === 'closed' || parsed.kind !== 'response') this.close();
-    if (parsed.kind === 'response') {
-      this.leftover = bytes.subarray(parsed.consumed);
-      return { ok: true, response: parsed.response };
-    }
-    if (read.end === 'aborted') return { ok: false, status: 'aborted' };
-    if (parsed.kind === 'invalid') return { ok: false, status: 'protocol-mismatch', detail: parsed.reason };
-    if (read.end === 'io-timeout') return { ok: false, status: 'io-timeout' };
-    return { ok: false, status: 'protocol-mismatch', detail: 'closed without a response' };
-  }
-
-  close(): void {
-    this.conn?.close();
-    this.conn = undefined;
-  }
-}
 
 function describePath(ctx: CredentialContext): string {
   const path = ctx.params['path'] ?? '/';
@@ -93,9 +38,9 @@ export const rtspDriver: CredentialDriver = {
   baselineSpendsAttempt: [],
 
   async requiresLogin(ctx: CredentialContext): Promise<LoginRequirement> {
-    const session = new DescribeSession(ctx);
+    const session = new RtspSession(ctx);
     try {
-      const answer = await session.describe();
+      const answer = await session.request('DESCRIBE', describePath(ctx));
       if (!answer.ok) return unreachable(answer);
       const { status } = answer.response;
       const path = describePath(ctx);
@@ -112,21 +57,21 @@ export const rtspDriver: CredentialDriver = {
   },
 
   async attempt(ctx: CredentialContext, credential: Credential): Promise<AttemptOutcome> {
-    const session = new DescribeSession(ctx);
+    const session = new RtspSession(ctx);
     const path = describePath(ctx);
     try {
       // Without credentials first: the baseline 401, and the fresh nonce a Digest answer needs.
-      const baseline = await session.describe();
+      const baseline = await session.request('DESCRIBE', describePath(ctx));
       if (!baseline.ok) return { kind: 'abort', reason: `DESCRIBE failed: ${baseline.status}` };
       if (isBackOff(baseline.response.status)) return { kind: 'back-off', reason: `status ${baseline.response.status}` };
       const answerable = answerableChallenge(baseline.response);
       if (answerable === undefined) return { kind: 'abort', reason: `DESCRIBE ${path} without credentials: ${baseline.response.status}, no usable challenge` };
       // Base64 keeps any pair on one line; a Digest answer quotes the user name, so it checks.
       const authorization =
-        answerable.scheme === 'Digest' ? digestAuthorization(answerable.challenge, credential, { method: 'DESCRIBE', uri: session.url }) : basicAuthorization(credential);
+        answerable.scheme === 'Digest' ? digestAuthorization(answerable.challenge, credential, { method: 'DESCRIBE', uri: session.url(describePath(ctx)) }) : basicAuthorization(credential);
       if (authorization === undefined) return { kind: 'abort', reason: 'the pair contains control characters' };
 
-      const answer = await session.describe(authorization);
+      const answer = await session.request('DESCRIBE', describePath(ctx), authorization);
       if (!answer.ok) return { kind: 'abort', reason: `DESCRIBE with credentials failed: ${answer.status}` };
       const { status } = answer.response;
       const how = answerable.scheme === 'Digest' ? `Digest ${digestName(answerable.challenge)}` : 'Basic';

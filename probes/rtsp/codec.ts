@@ -9,9 +9,10 @@ export function rtspUrl(address: string, port: number, path: string): string {
   return `rtsp://${host}:${port}${path}`;
 }
 
-export function buildRequest(method: 'OPTIONS' | 'DESCRIBE', url: string, cseq: number): string {
+export function buildRequest(method: 'OPTIONS' | 'DESCRIBE', url: string, cseq: number, authorization?: string): string {
   const lines = [`${method} ${url} RTSP/1.0`, `CSeq: ${cseq}`, 'User-Agent: iotscan'];
   if (method === 'DESCRIBE') lines.push('Accept: application/sdp');
+  if (authorization !== undefined) lines.push(`Authorization: ${authorization}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 

@@ -1,10 +1,10 @@
 // RTSP version probe: OPTIONS, then DESCRIBE on a few common stream paths without credentials,
 // to see whether a camera serves its stream to anyone.
-import type { Failure, TcpConn } from '../../src/engine/net.js';
 import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
 import { printable } from '../../src/core/sanitize.js';
-import { buildRequest, describeRank, parseResponse, rtspUrl } from './codec.js';
+import { describeRank } from './codec.js';
 import type { RtspResponse } from './codec.js';
+import { RtspSession } from './session.js';
 
 const DEFAULT_PORTS = [554, 8554] as const;
 /** The root, Axis' media path (VAPIX RTSP API: /axis-media/media.amp) and a common generic one; at most three requests. */
@@ -23,50 +23,6 @@ export const rtspProbe: ServiceProbe = {
   run,
 };
 
-type Exchange = { ok: true; response: RtspResponse } | Failure;
-
-/** One RTSP conversation; reconnects when the server closes between requests. */
-class RtspSession {
-  private conn: TcpConn | undefined;
-  private cseq = 0;
-  private leftover: Uint8Array = new Uint8Array(0);
-
-  constructor(private readonly ctx: ProbeContext) {}
-
-  async request(method: 'OPTIONS' | 'DESCRIBE', path: string): Promise<Exchange> {
-    const { address, port } = this.ctx.subject;
-    if (this.conn === undefined) {
-      const connected = await this.ctx.net.connectTcp(address, port, { timeoutMs: this.ctx.timeoutMs, signal: this.ctx.signal, maxBytes: 256 * 1024 });
-      if (!connected.ok) return connected;
-      this.conn = connected.conn;
-      this.leftover = new Uint8Array(0);
-    }
-    const conn = this.conn;
-    this.cseq += 1;
-    conn.write(buildRequest(method, rtspUrl(address, port, path), this.cseq));
-    const previous = this.leftover;
-    const read = await conn.read({
-      until: (buffered) => parseResponse(Buffer.concat([previous, buffered])).kind !== 'incomplete',
-      maxBytes: 96 * 1024,
-    });
-    const bytes = Buffer.concat([previous, read.data]);
-    const parsed = parseResponse(bytes);
-    if (read.end === 'closed' || parsed.kind !== 'response') this.close();
-    if (parsed.kind === 'response') {
-      this.leftover = bytes.subarray(parsed.consumed);
-      return { ok: true, response: parsed.response };
-    }
-    if (read.end === 'aborted') return { ok: false, status: 'aborted' };
-    if (parsed.kind === 'invalid') return { ok: false, status: 'protocol-mismatch', detail: parsed.reason };
-    if (read.end === 'io-timeout') return { ok: false, status: 'io-timeout' };
-    return { ok: false, status: 'protocol-mismatch', detail: 'closed without a response' };
-  }
-
-  close(): void {
-    this.conn?.close();
-    this.conn = undefined;
-  }
-}
 
 async function* run(ctx: ProbeContext): AsyncIterable<ProbeOutput> {
   const session = new RtspSession(ctx);
