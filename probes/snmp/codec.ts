@@ -1,5 +1,6 @@
 // SNMPv2c GetRequest / Response in BER (RFC 3416 PDUs, X.690 basic encoding rules), just enough
 // for a handful of scalar OIDs. Every length is checked against the bytes that are really there.
+import { Asn1Error, decodeOid, expectTlv, readTlv, type Tlv } from '../../src/core/asn1.js';
 import { decodeTextSafe } from '../../src/core/sanitize.js';
 
 export const SNMP_VERSION_2C = 1;
@@ -117,47 +118,12 @@ export interface SnmpResponse {
   varbinds: VarBind[];
 }
 
-interface Tlv {
-  tag: number;
-  /** First content byte. */
-  start: number;
-  /** One past the last content byte. */
-  end: number;
-}
 
-class BerError extends Error {}
 
-/** Reads one TLV at `offset`, refusing anything that does not fit inside `limit`. */
-function readTlv(bytes: Uint8Array, offset: number, limit: number): Tlv {
-  if (offset + 2 > limit) throw new BerError('truncated TLV');
-  const tag = bytes[offset] ?? 0;
-  if ((tag & 0x1f) === 0x1f) throw new BerError('multi-byte tags are not used by SNMP');
-  const first = bytes[offset + 1] ?? 0;
-  let start = offset + 2;
-  let length = first;
-  if (first & 0x80) {
-    const count = first & 0x7f;
-    // 0x80 is the indefinite form, which BER for SNMP never uses; four bytes are more than any datagram.
-    if (count === 0 || count > 4) throw new BerError('bad length form');
-    if (start + count > limit) throw new BerError('truncated length');
-    length = 0;
-    for (let index = 0; index < count; index += 1) length = length * 256 + (bytes[start + index] ?? 0);
-    start += count;
-  }
-  const end = start + length;
-  if (end > limit) throw new BerError('length beyond the data');
-  return { tag, start, end };
-}
-
-function expect(bytes: Uint8Array, offset: number, limit: number, tag: number): Tlv {
-  const element = readTlv(bytes, offset, limit);
-  if (element.tag !== tag) throw new BerError(`expected tag 0x${tag.toString(16)}, got 0x${element.tag.toString(16)}`);
-  return element;
-}
 
 function decodeInteger(bytes: Uint8Array, element: Tlv): bigint {
   const length = element.end - element.start;
-  if (length < 1 || length > 9) throw new BerError('bad integer length');
+  if (length < 1 || length > 9) throw new Asn1Error('bad integer length');
   let value = 0n;
   for (let index = element.start; index < element.end; index += 1) value = (value << 8n) | BigInt(bytes[index] ?? 0);
   if (element.tag === TAG_INTEGER && ((bytes[element.start] ?? 0) & 0x80) !== 0) value -= 1n << BigInt(8 * length);
@@ -166,32 +132,10 @@ function decodeInteger(bytes: Uint8Array, element: Tlv): bigint {
 
 function smallInteger(bytes: Uint8Array, element: Tlv): number {
   const value = decodeInteger(bytes, element);
-  if (value < -0x80000000n || value > 0xffffffffn) throw new BerError('integer out of range');
+  if (value < -0x80000000n || value > 0xffffffffn) throw new Asn1Error('integer out of range');
   return Number(value);
 }
 
-export function decodeOid(bytes: Uint8Array, element: Tlv): string {
-  if (element.end - element.start < 1) throw new BerError('empty OID');
-  const arcs: number[] = [];
-  let value = 0;
-  let digits = 0;
-  for (let index = element.start; index < element.end; index += 1) {
-    const byte = bytes[index] ?? 0;
-    value = value * 128 + (byte & 0x7f);
-    digits += 1;
-    if (digits > 5 || value > 0xffffffff) throw new BerError('OID arc too large');
-    if ((byte & 0x80) === 0) {
-      arcs.push(value);
-      value = 0;
-      digits = 0;
-      if (arcs.length > MAX_OID_ARCS) throw new BerError('OID too long');
-    }
-  }
-  if (digits !== 0) throw new BerError('OID ends inside an arc');
-  const [head = 0, ...rest] = arcs;
-  const first = head < 80 ? Math.floor(head / 40) : 2;
-  return [first, head - first * 40, ...rest].join('.');
-}
 
 function decodeValue(bytes: Uint8Array, element: Tlv): SnmpValue {
   switch (element.tag) {
@@ -199,7 +143,7 @@ function decodeValue(bytes: Uint8Array, element: Tlv): SnmpValue {
     case TAG_OPAQUE:
       return { type: 'octets', bytes: bytes.slice(element.start, element.end) };
     case TAG_OID:
-      return { type: 'oid', oid: decodeOid(bytes, element) };
+      return { type: 'oid', oid: decodeOid(bytes, element, MAX_OID_ARCS) };
     case TAG_INTEGER:
     case TAG_COUNTER32:
     case TAG_GAUGE32:
@@ -207,7 +151,7 @@ function decodeValue(bytes: Uint8Array, element: Tlv): SnmpValue {
     case TAG_COUNTER64:
       return { type: 'integer', value: decodeInteger(bytes, element) };
     case TAG_IP_ADDRESS:
-      if (element.end - element.start !== 4) throw new BerError('bad IpAddress');
+      if (element.end - element.start !== 4) throw new Asn1Error('bad IpAddress');
       return { type: 'ip', address: [...bytes.subarray(element.start, element.end)].join('.') };
     case TAG_NULL:
       return { type: 'null' };
@@ -226,20 +170,20 @@ function decodeValue(bytes: Uint8Array, element: Tlv): SnmpValue {
 export function parseResponse(bytes: Uint8Array): SnmpResponse | undefined {
   try {
     if (bytes.length > MAX_MESSAGE_BYTES) return undefined;
-    const message = expect(bytes, 0, bytes.length, TAG_SEQUENCE);
-    const version = expect(bytes, message.start, message.end, TAG_INTEGER);
-    const community = expect(bytes, version.end, message.end, TAG_OCTET_STRING);
-    const pdu = expect(bytes, community.end, message.end, PDU_RESPONSE);
-    const requestId = expect(bytes, pdu.start, pdu.end, TAG_INTEGER);
-    const errorStatus = expect(bytes, requestId.end, pdu.end, TAG_INTEGER);
-    const errorIndex = expect(bytes, errorStatus.end, pdu.end, TAG_INTEGER);
-    const list = expect(bytes, errorIndex.end, pdu.end, TAG_SEQUENCE);
+    const message = expectTlv(bytes, 0, bytes.length, TAG_SEQUENCE);
+    const version = expectTlv(bytes, message.start, message.end, TAG_INTEGER);
+    const community = expectTlv(bytes, version.end, message.end, TAG_OCTET_STRING);
+    const pdu = expectTlv(bytes, community.end, message.end, PDU_RESPONSE);
+    const requestId = expectTlv(bytes, pdu.start, pdu.end, TAG_INTEGER);
+    const errorStatus = expectTlv(bytes, requestId.end, pdu.end, TAG_INTEGER);
+    const errorIndex = expectTlv(bytes, errorStatus.end, pdu.end, TAG_INTEGER);
+    const list = expectTlv(bytes, errorIndex.end, pdu.end, TAG_SEQUENCE);
     const varbinds: VarBind[] = [];
     for (let offset = list.start; offset < list.end; ) {
-      const varbind = expect(bytes, offset, list.end, TAG_SEQUENCE);
-      const name = expect(bytes, varbind.start, varbind.end, TAG_OID);
+      const varbind = expectTlv(bytes, offset, list.end, TAG_SEQUENCE);
+      const name = expectTlv(bytes, varbind.start, varbind.end, TAG_OID);
       const value = readTlv(bytes, name.end, varbind.end);
-      varbinds.push({ oid: decodeOid(bytes, name), value: decodeValue(bytes, value) });
+      varbinds.push({ oid: decodeOid(bytes, name, MAX_OID_ARCS), value: decodeValue(bytes, value) });
       if (varbinds.length > MAX_VARBINDS) return undefined;
       offset = varbind.end;
     }
@@ -252,7 +196,7 @@ export function parseResponse(bytes: Uint8Array): SnmpResponse | undefined {
       varbinds,
     };
   } catch (error) {
-    if (error instanceof BerError) return undefined;
+    if (error instanceof Asn1Error) return undefined;
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 // The parts of an X.509 certificate (RFC 5280 §4.1) that node:crypto does not hand out as plain
 // values: the signature algorithm, the validity dates and the subjectAltName entries, read by a
 // small DER walk. Pure; every length is checked against the bytes that are really there.
+import { Asn1Error, decodeOid, expectTlv, readTlv, type Tlv } from '../../src/core/asn1.js';
 import { decodeLatin1Safe, printable } from '../../src/core/sanitize.js';
 
 export interface DerCertificateFacts {
@@ -62,40 +63,8 @@ const MAX_SUBJECT_ALT_NAMES = 64;
 const MAX_NAME_LENGTH = 255;
 const MAX_OID_ARCS = 64;
 
-interface Tlv {
-  tag: number;
-  start: number;
-  end: number;
-}
 
-class DerError extends Error {}
 
-function readTlv(bytes: Uint8Array, offset: number, limit: number): Tlv {
-  if (offset + 2 > limit) throw new DerError('truncated TLV');
-  const tag = bytes[offset] ?? 0;
-  if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte tags are not used in certificates');
-  const first = bytes[offset + 1] ?? 0;
-  let start = offset + 2;
-  let length = first;
-  if (first & 0x80) {
-    const count = first & 0x7f;
-    // 0x80 is BER's indefinite form, which DER forbids; four length bytes exceed any certificate.
-    if (count === 0 || count > 4) throw new DerError('bad length form');
-    if (start + count > limit) throw new DerError('truncated length');
-    length = 0;
-    for (let index = 0; index < count; index += 1) length = length * 256 + (bytes[start + index] ?? 0);
-    start += count;
-  }
-  const end = start + length;
-  if (end > limit) throw new DerError('length beyond the data');
-  return { tag, start, end };
-}
-
-function expect(bytes: Uint8Array, offset: number, limit: number, tag: number): Tlv {
-  const element = readTlv(bytes, offset, limit);
-  if (element.tag !== tag) throw new DerError(`expected tag 0x${tag.toString(16)}, got 0x${element.tag.toString(16)}`);
-  return element;
-}
 
 function children(bytes: Uint8Array, parent: Tlv): Tlv[] {
   const list: Tlv[] = [];
@@ -107,28 +76,6 @@ function children(bytes: Uint8Array, parent: Tlv): Tlv[] {
   return list;
 }
 
-function decodeOid(bytes: Uint8Array, element: Tlv): string {
-  if (element.end - element.start < 1) throw new DerError('empty OID');
-  const arcs: number[] = [];
-  let value = 0;
-  let digits = 0;
-  for (let index = element.start; index < element.end; index += 1) {
-    const byte = bytes[index] ?? 0;
-    value = value * 128 + (byte & 0x7f);
-    digits += 1;
-    if (digits > 5 || value > 0xffffffff) throw new DerError('OID arc too large');
-    if ((byte & 0x80) === 0) {
-      arcs.push(value);
-      value = 0;
-      digits = 0;
-      if (arcs.length > MAX_OID_ARCS) throw new DerError('OID too long');
-    }
-  }
-  if (digits !== 0) throw new DerError('OID ends inside an arc');
-  const [head = 0, ...rest] = arcs;
-  const first = head < 80 ? Math.floor(head / 40) : 2;
-  return [first, head - first * 40, ...rest].join('.');
-}
 
 /** RFC 5280 §4.1.2.5: UTCTime YYMMDDHHMMSSZ (YY < 50 is 20YY) or GeneralizedTime YYYYMMDDHHMMSSZ. */
 function decodeTime(bytes: Uint8Array, element: Tlv): string {
@@ -137,20 +84,20 @@ function decodeTime(bytes: Uint8Array, element: Tlv): string {
   let year: number;
   if (element.tag === TAG_UTC_TIME) {
     match = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-    if (match === null) throw new DerError('bad UTCTime');
+    if (match === null) throw new Asn1Error('bad UTCTime');
     const short = Number(match[1]);
     year = short < 50 ? 2000 + short : 1900 + short;
   } else if (element.tag === TAG_GENERALIZED_TIME) {
     match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-    if (match === null) throw new DerError('bad GeneralizedTime');
+    if (match === null) throw new Asn1Error('bad GeneralizedTime');
     year = Number(match[1]);
   } else {
-    throw new DerError('validity is not a time');
+    throw new Asn1Error('validity is not a time');
   }
   const [month, day, hour, minute, second] = match.slice(2).map(Number) as [number, number, number, number, number];
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   // Date.UTC rolls 31 February into March: a date that does not round-trip is not a date.
-  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw new DerError('impossible date');
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw new Asn1Error('impossible date');
   return date.toISOString().replace('.000Z', 'Z');
 }
 
@@ -178,7 +125,7 @@ function decodeIpAddress(bytes: Uint8Array): string {
 }
 
 function decodeSubjectAltNames(bytes: Uint8Array, extensionValue: Tlv): string[] {
-  const generalNames = expect(bytes, extensionValue.start, extensionValue.end, TAG_SEQUENCE);
+  const generalNames = expectTlv(bytes, extensionValue.start, extensionValue.end, TAG_SEQUENCE);
   const names: string[] = [];
   for (const name of children(bytes, generalNames)) {
     if (names.length >= MAX_SUBJECT_ALT_NAMES) break;
@@ -195,33 +142,33 @@ function decodeSubjectAltNames(bytes: Uint8Array, extensionValue: Tlv): string[]
 /** Reads the facts from a DER certificate; anything malformed gives undefined. */
 export function parseCertificateDer(der: Uint8Array): DerCertificateFacts | undefined {
   try {
-    const certificate = expect(der, 0, der.length, TAG_SEQUENCE);
-    const tbs = expect(der, certificate.start, certificate.end, TAG_SEQUENCE);
-    const signatureAlgorithm = expect(der, tbs.end, certificate.end, TAG_SEQUENCE);
-    const algorithmOid = decodeOid(der, expect(der, signatureAlgorithm.start, signatureAlgorithm.end, TAG_OID));
+    const certificate = expectTlv(der, 0, der.length, TAG_SEQUENCE);
+    const tbs = expectTlv(der, certificate.start, certificate.end, TAG_SEQUENCE);
+    const signatureAlgorithm = expectTlv(der, tbs.end, certificate.end, TAG_SEQUENCE);
+    const algorithmOid = decodeOid(der, expectTlv(der, signatureAlgorithm.start, signatureAlgorithm.end, TAG_OID), MAX_OID_ARCS);
 
     const fields = children(der, tbs);
     let index = fields[0]?.tag === TAG_VERSION ? 1 : 0;
     const [serial, , issuer, validity, subject, publicKeyInfo] = fields.slice(index);
     index += 6;
     if (serial?.tag !== TAG_INTEGER || issuer?.tag !== TAG_SEQUENCE || subject?.tag !== TAG_SEQUENCE || publicKeyInfo?.tag !== TAG_SEQUENCE) {
-      throw new DerError('not a TBSCertificate');
+      throw new Asn1Error('not a TBSCertificate');
     }
-    if (validity?.tag !== TAG_SEQUENCE) throw new DerError('no validity');
+    if (validity?.tag !== TAG_SEQUENCE) throw new Asn1Error('no validity');
     const [notBefore, notAfter] = children(der, validity);
-    if (notBefore === undefined || notAfter === undefined) throw new DerError('incomplete validity');
+    if (notBefore === undefined || notAfter === undefined) throw new Asn1Error('incomplete validity');
 
     let subjectAltNames: string[] = [];
     for (const field of fields.slice(index)) {
       if (field.tag === TAG_ISSUER_UNIQUE_ID || field.tag === TAG_SUBJECT_UNIQUE_ID) continue;
-      if (field.tag !== TAG_EXTENSIONS) throw new DerError('unexpected field after the public key');
-      const extensions = expect(der, field.start, field.end, TAG_SEQUENCE);
+      if (field.tag !== TAG_EXTENSIONS) throw new Asn1Error('unexpected field after the public key');
+      const extensions = expectTlv(der, field.start, field.end, TAG_SEQUENCE);
       for (const extension of children(der, extensions)) {
-        if (extension.tag !== TAG_SEQUENCE) throw new DerError('extension is not a sequence');
+        if (extension.tag !== TAG_SEQUENCE) throw new Asn1Error('extension is not a sequence');
         const [id, second, third] = children(der, extension);
-        if (id?.tag !== TAG_OID || decodeOid(der, id) !== SUBJECT_ALT_NAME_OID) continue;
+        if (id?.tag !== TAG_OID || decodeOid(der, id, MAX_OID_ARCS) !== SUBJECT_ALT_NAME_OID) continue;
         const value = second?.tag === TAG_BOOLEAN ? third : second;
-        if (value?.tag !== TAG_OCTET_STRING) throw new DerError('extension without a value');
+        if (value?.tag !== TAG_OCTET_STRING) throw new Asn1Error('extension without a value');
         subjectAltNames = decodeSubjectAltNames(der, value);
       }
     }
@@ -232,7 +179,7 @@ export function parseCertificateDer(der: Uint8Array): DerCertificateFacts | unde
       subjectAltNames,
     };
   } catch (error) {
-    if (error instanceof DerError) return undefined;
+    if (error instanceof Asn1Error) return undefined;
     throw error;
   }
 }
