@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { crowdLayout, CROWD_SERVICES, type CrowdHost } from './crowd.js';
 import type { Stoppable } from './devices/servers.js';
 import { startSshServer } from './protocols/ssh.js';
+import { listen } from './listen.js';
 
 const PAGE = '<!DOCTYPE html><html><head><title>Web Configuration</title></head><body><form method="post" action="/login"><input name="pin" type="password"></form></body></html>\n';
 
@@ -16,13 +17,7 @@ async function startCrowdWebServer(host: string): Promise<Stoppable> {
     response.end(request.method === 'HEAD' ? undefined : PAGE);
   });
   server.keepAliveTimeout = 2_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(CROWD_SERVICES.http, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, CROWD_SERVICES.http, host);
   return {
     stop: () =>
       new Promise<void>((resolve) => {

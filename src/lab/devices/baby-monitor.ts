@@ -23,6 +23,7 @@ import { startTftpServer } from '../protocols/tftp.js';
 import { labPem } from '../protocols/tls.js';
 import { FIRMWARE_SSH_HOST_KEY } from './old-device.js';
 import { startInOrder, type Stoppable } from './servers.js';
+import { listen } from '../listen.js';
 
 const IPV4 = '192.168.77.101';
 const REALM = 'Baby Monitor';
@@ -73,13 +74,7 @@ async function startWeb(attempts: AttemptCounter): Promise<Stoppable> {
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
   server.maxConnections = 32;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(80, IPV4, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, 80, IPV4);
   return {
     stop: () =>
       new Promise<void>((resolve) => {

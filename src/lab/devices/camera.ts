@@ -9,6 +9,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import type { AttemptCounter, LabDevice, RunningDevice } from '../device.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
+import { listen } from '../listen.js';
 
 const IPV4 = '192.168.77.20';
 const REALM = 'AXIS_00408C1A2B3C';
@@ -142,16 +143,6 @@ function handleRtsp(socket: Socket, attempts: AttemptCounter): void {
   });
 }
 
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, IPV4, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
@@ -186,8 +177,8 @@ export const device: LabDevice = {
       socket.on('close', () => rtspSockets.delete(socket));
       handleRtsp(socket, attempts);
     });
-    await listen(http, 80);
-    await listen(rtsp, 554);
+    await listen(http, 80, IPV4);
+    await listen(rtsp, 554, IPV4);
     const txt = { macaddress: '00408C1A2B3C', model: 'M1011', fw: '5.20.1' };
     const mdns = await startMdnsResponder({
       hostname: 'axis-00408c1a2b3c',

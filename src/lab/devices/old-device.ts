@@ -11,6 +11,7 @@ import type { LabDevice } from '../device.js';
 import { startSshServer } from '../protocols/ssh.js';
 import { labPem } from '../protocols/tls.js';
 import { startInOrder } from './servers.js';
+import { listen } from '../listen.js';
 
 const IPV4 = '192.168.77.70';
 const MAX_LOGIN_BODY_BYTES = 4096;
@@ -114,13 +115,7 @@ async function startLoginPage(host: string, port: number, onLoginAttempt: () => 
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
   server.maxConnections = 32;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, port, host);
   return {
     stop: () =>
       new Promise<void>((resolve) => {

@@ -13,6 +13,7 @@ import { LAB_INTERFACE, linkLocalAddress } from '../namespaces.js';
 import { startHttpServer, type HttpPage } from '../protocols/http.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
 import { startInOrder, startOpenPortWithoutService, type Stoppable } from './servers.js';
+import { listen } from '../listen.js';
 
 const IPV4 = '192.168.77.93';
 // 00:80:87: Oki Electric Industry (IEEE MA-L).
@@ -82,13 +83,7 @@ async function startRawPrintPort(record: () => void): Promise<Stoppable> {
     socket.resume();
   });
   server.maxConnections = RAW_MAX_CONNECTIONS;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(RAW_PORT, IPV4, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, RAW_PORT, IPV4);
   return {
     stop: () => {
       for (const socket of sockets) socket.destroy();

@@ -7,6 +7,7 @@ import type { LabDevice, RunningDevice } from '../device.js';
 import { startSsdpResponder } from '../protocols/ssdp.js';
 import { startTelnetServer } from '../protocols/telnet.js';
 import { labPem, startHttpsServer } from '../protocols/tls.js';
+import { listen } from '../listen.js';
 
 const IPV4 = '192.168.77.1';
 const UPNP_PORT = 49652;
@@ -317,7 +318,7 @@ async function handleWeb(request: IncomingMessage, response: ServerResponse, onL
   response.writeHead(404, { 'Content-Type': 'text/html' }).end('<html><body>404 Not Found</body></html>\n');
 }
 
-function listenHttp(
+async function listenHttp(
   port: number,
   handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
 ): Promise<Server> {
@@ -326,13 +327,8 @@ function listenHttp(
   });
   server.headersTimeout = IDLE_TIMEOUT_MS;
   server.requestTimeout = IDLE_TIMEOUT_MS;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, IPV4, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
+  await listen(server, port, IPV4);
+  return server;
 }
 
 function closeHttp(server: Server): Promise<void> {

@@ -2,6 +2,7 @@
 // already up if a later one fails), and a port that is open with nothing behind it.
 import { createServer } from 'node:net';
 import type { RunningDevice } from '../device.js';
+import { listen } from '../listen.js';
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -29,12 +30,6 @@ export async function startInOrder(starters: readonly (() => Promise<Stoppable>)
  */
 export async function startOpenPortWithoutService(host: string, port: number): Promise<Stoppable> {
   const server = createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, port, host);
   return { stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

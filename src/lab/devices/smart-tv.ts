@@ -2,11 +2,11 @@
 // eureka_info endpoint on 8008, the TLS cast channel on 8009) and a UPnP MediaRenderer whose
 // description on 52323 tells anyone on the LAN its model, serial and name.
 import * as http from 'node:http';
-import type * as net from 'node:net';
 import type { LabDevice } from '../device.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
 import { startSsdpResponder } from '../protocols/ssdp.js';
 import { startInOrder, startOpenPortWithoutService } from './servers.js';
+import { listen } from '../listen.js';
 
 const IPV4 = '192.168.77.60';
 const HOSTNAME = 'BRAVIA-4K-GB';
@@ -165,12 +165,3 @@ async function startStaticHttpServer(
 }
 
 
-function listen(server: net.Server, port: number, host: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}

@@ -9,6 +9,7 @@
 // Versions: 0x01000000 needs data_check = byte sum of the payload; 0x01000001 (Android 9+) lets
 // both sides skip it and allows 1 MiB payloads (AOSP adb.h A_VERSION_SKIP_CHECKSUM, MAX_PAYLOAD).
 import * as net from 'node:net';
+import { listen } from '../listen.js';
 
 export interface AdbServerOptions {
   host: string;
@@ -136,16 +137,9 @@ export async function startAdbServer(options: AdbServerOptions): Promise<Running
     handleConnection(socket, banner);
   });
   server.maxConnections = MAX_CONNECTIONS;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
+  const port = await listen(server, options.port, options.host);
   return {
-    port: typeof address === 'object' && address !== null ? address.port : options.port,
+    port,
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,6 +2,7 @@
 // PWD, TYPE, PASV and LIST of a fixed listing over a real passive data connection. It serves no
 // files and accepts no uploads: the listing is text the device was built with.
 import * as net from 'node:net';
+import { listen } from '../listen.js';
 
 
 /** The guest accounts FTP servers map to anonymous access. */
@@ -238,15 +239,4 @@ class PassiveDataChannel {
     this.registry.delete(this.server);
     this.server.close();
   }
-}
-
-function listen(server: net.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
-    });
-  });
 }

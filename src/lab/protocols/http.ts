@@ -2,6 +2,7 @@
 // is 404, and any other method 405, so nothing a scanner sends can change a device's state. The
 // query string is ignored for the same reason (`/settings?name=x` renames a real Shelly).
 import { createServer, type IncomingMessage } from 'node:http';
+import { listen } from '../listen.js';
 
 export interface HttpPage {
   status?: number;
@@ -56,16 +57,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   server.keepAliveTimeout = IDLE_TIMEOUT_MS;
   server.maxConnections = MAX_CONNECTIONS;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
+  const port = await listen(server, options.port, options.host);
   return {
-    port: typeof address === 'object' && address !== null ? address.port : options.port,
+    port,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

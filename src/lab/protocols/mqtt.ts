@@ -3,6 +3,7 @@
 // read but not publish: the device never changes state because a client asked it to.
 import * as net from 'node:net';
 import { Aedes } from 'aedes';
+import { listen } from '../listen.js';
 
 export interface MqttBrokerOptions {
   host: string;
@@ -66,22 +67,16 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<Runni
   });
   server.maxConnections = MAX_CONNECTIONS;
 
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    port = await listen(server, options.port, options.host);
   } catch (error) {
     await new Promise<void>((resolve) => broker.close(() => resolve()));
     throw error;
   }
 
-  const address = server.address();
   return {
-    port: typeof address === 'object' && address !== null ? address.port : options.port,
+    port,
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

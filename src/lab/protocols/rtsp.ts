@@ -2,6 +2,7 @@
 // answered with 200 and an SDP for each of the device's stream paths (404 elsewhere). The lab never
 // streams: SETUP, PLAY and the rest get 455, so no media ever flows.
 import { createServer, type Socket } from 'node:net';
+import { listen } from '../listen.js';
 
 export interface RtspServerOptions {
   host: string;
@@ -108,16 +109,9 @@ export async function startRtspServer(options: RtspServerOptions): Promise<Runni
     handleConnection(socket, options);
   });
   server.maxConnections = MAX_CONNECTIONS;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
+  const port = await listen(server, options.port, options.host);
   return {
-    port: typeof address === 'object' && address !== null ? address.port : options.port,
+    port,
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -7,6 +7,7 @@
 import * as net from 'node:net';
 import ssh2 from 'ssh2';
 import type { Algorithms, AuthenticationType } from 'ssh2';
+import { listen } from '../listen.js';
 
 export interface SshServerOptions {
   host: string;
@@ -85,17 +86,9 @@ export async function startSshServer(options: SshServerOptions): Promise<Running
   });
   tcpServer.maxConnections = MAX_CONNECTIONS;
 
-  await new Promise<void>((resolve, reject) => {
-    tcpServer.once('error', reject);
-    tcpServer.listen(options.port, options.host, () => {
-      tcpServer.off('error', reject);
-      resolve();
-    });
-  });
-
-  const address = tcpServer.address();
+  const port = await listen(tcpServer, options.port, options.host);
   return {
-    port: typeof address === 'object' && address !== null ? address.port : options.port,
+    port,
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => tcpServer.close(() => resolve()));

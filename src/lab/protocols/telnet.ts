@@ -2,6 +2,7 @@
 // It checks a username and password and, after a success, shows a prompt that only knows `exit`:
 // nothing typed is ever executed.
 import { createServer, type Socket } from 'node:net';
+import { listen } from '../listen.js';
 
 export interface TelnetServerOptions {
   ipv4: string;
@@ -180,13 +181,7 @@ export async function startTelnetServer(options: TelnetServerOptions): Promise<{
     handleConnection(socket, options);
   });
   server.maxConnections = MAX_CONNECTIONS;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.ipv4, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, options.port, options.ipv4);
   return {
     stop: () =>
       new Promise<void>((resolve) => {

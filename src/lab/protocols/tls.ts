@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { SecureVersion } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { listen } from '../listen.js';
 
 const CERTS_RELATIVE = join('src', 'lab', 'certs');
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -70,16 +71,9 @@ export async function startHttpsServer(options: HttpsServerOptions): Promise<Run
   // Handshakes that fail (a client offering only versions the device refuses) are expected here.
   server.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
+  const port = await listen(server, options.port, options.host);
   return {
-    port: typeof address === 'object' && address !== null ? address.port : options.port,
+    port,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
