@@ -2,7 +2,7 @@
 // NOTIFY announcements, and the UPnP device description XML (§2). Strict, size-capped parsing;
 // XML without entities or DOCTYPE. Pure.
 import { XMLParser } from 'fast-xml-parser';
-import { printable } from '../../src/core/sanitize.js';
+import { decodeXmlEntities, printable } from '../../src/core/sanitize.js';
 import { formatIpv6, parseIpv6, splitZone } from '../../src/core/policy.js';
 
 export const SSDP_GROUP = '239.255.255.250';
@@ -285,16 +285,4 @@ function text(node: unknown): string | undefined {
   const value = Array.isArray(node) ? node[0] : node;
   if (typeof value !== 'string' && typeof value !== 'number') return undefined;
   return printable(decodeXmlEntities(String(value)), 512);
-}
-
-const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-export function decodeXmlEntities(value: string): string {
-  return value.replace(/&(#x[0-9a-fA-F]{1,6}|#\d{1,7}|amp|lt|gt|quot|apos);/g, (whole, entity: string) => {
-    if (entity.startsWith('#')) {
-      const code = entity[1] === 'x' ? Number.parseInt(entity.slice(2), 16) : Number.parseInt(entity.slice(1), 10);
-      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-    }
-    return PREDEFINED[entity] ?? whole;
-  });
 }

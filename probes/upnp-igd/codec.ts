@@ -2,7 +2,8 @@
 // actions only. Builds the envelope and reads the response or the UPnP fault. Pure.
 import { XMLParser } from 'fast-xml-parser';
 import { printable } from '../../src/core/sanitize.js';
-import { decodeXmlEntities, UPNP_XML_OPTIONS } from '../ssdp/codec.js';
+import { decodeXmlEntities } from '../../src/core/sanitize.js';
+import { UPNP_XML_OPTIONS } from '../ssdp/codec.js';
 
 /** The WAN connection services whose port mappings can be read. */
 export const IGD_SERVICE_TYPE = /^urn:schemas-upnp-org:service:(?:WANIPConnection:[12]|WANPPPConnection:1)$/;

@@ -83,3 +83,19 @@ export function escapeBytes(bytes: Uint8Array, max = 512): string {
 function hexEscape(code: number): string {
   return `\\x${code.toString(16).padStart(2, '0')}`;
 }
+
+/**
+ * XML's predefined and numeric character references, decoded once in a value the parser left
+ * raw (entity processing is off everywhere, so a document cannot define its own).
+ */
+const XML_PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+export function decodeXmlEntities(value: string): string {
+  return value.replace(/&(#x[0-9a-fA-F]{1,6}|#\d{1,7}|amp|lt|gt|quot|apos);/g, (whole, entity: string) => {
+    if (entity.startsWith('#')) {
+      const code = entity[1] === 'x' ? Number.parseInt(entity.slice(2), 16) : Number.parseInt(entity.slice(1), 10);
+      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    }
+    return XML_PREDEFINED[entity] ?? whole;
+  });
+}

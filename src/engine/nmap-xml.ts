@@ -6,8 +6,7 @@ import { XMLParser } from 'fast-xml-parser';
 import type { Transport } from '../core/model.js';
 import { normaliseMac } from '../core/mac.js';
 import { isIpv4, isIpv6 } from '../core/policy.js';
-import { printable } from '../core/sanitize.js';
-import { decodeXmlEntities } from '../../probes/ssdp/codec.js';
+import { decodeXmlEntities, printable } from '../core/sanitize.js';
 
 /** A /22 of hosts with full -sV fingerprints stays far below this. */
 export const MAX_NMAP_XML_BYTES = 32 * 1024 * 1024;
