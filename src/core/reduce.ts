@@ -5,6 +5,7 @@ import { PHASES } from './events.js';
 import type { Finding, Host, ProbeStatus, RunStatus, ScanRun, Service, Severity } from './model.js';
 import { PROBE_STATUSES, SEVERITIES, severityRank } from './model.js';
 import { compareAddresses } from './policy.js';
+import { printable } from './sanitize.js';
 
 export { compareAddresses };
 
@@ -75,6 +76,14 @@ export function initialScanState(): ScanState {
 /** What makes two findings "the same finding": the store uses it as a key too. */
 export function findingKey(finding: Finding): string {
   return [finding.check, finding.transport ?? '', finding.port ?? '', finding.signature ?? ''].join('|');
+}
+
+/** `"label" Vendor Model (type)` from what is known, printable; undefined when nothing is. */
+export function deviceDescription(view: HostView): string | undefined {
+  const identity = view.host?.identity;
+  const name = [identity?.vendor ?? view.host?.vendor, identity?.model].filter((part) => part !== undefined).join(' ');
+  const parts = [view.host?.label !== undefined ? `"${view.host.label}"` : '', name, identity?.type ? `(${identity.type})` : ''].filter((part) => part !== '');
+  return parts.length > 0 ? printable(parts.join(' ')) : undefined;
 }
 
 /** The highest severity among a host's findings, if it has any. */

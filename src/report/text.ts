@@ -3,7 +3,7 @@
 import type { Finding, Service, Severity } from '../core/model.js';
 import { SEVERITIES } from '../core/model.js';
 import type { HostView, ScanState } from '../core/reduce.js';
-import { worstSeverity } from '../core/reduce.js';
+import { deviceDescription, worstSeverity } from '../core/reduce.js';
 import { printable } from '../core/sanitize.js';
 import { deviceVerdict, homeVerdict } from '../core/verdict.js';
 import type { VendorQuestion } from '../signatures/schema.js';
@@ -29,11 +29,7 @@ function plural(count: number, singular: string, pluralForm = `${singular}s`): s
 }
 
 function deviceLabel(view: HostView): string {
-  if (view.host?.label !== undefined) return `"${printable(view.host.label)}"`;
-  const identity = view.host?.identity;
-  const name = [identity?.vendor ?? view.host?.vendor, identity?.model].filter((part) => part !== undefined).join(' ');
-  const parts = [name, identity?.type ? `(${identity.type})` : ''].filter((part) => part !== '');
-  return parts.length > 0 ? printable(parts.join(' ')) : 'unknown device';
+  return deviceDescription(view) ?? 'unknown device';
 }
 
 function serviceLine(service: Service): string {

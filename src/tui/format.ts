@@ -3,6 +3,7 @@
 import type { Finding, Severity } from '../core/model.js';
 import { SEVERITIES, severityRank } from '../core/model.js';
 import type { HostView, PhaseProgress } from '../core/reduce.js';
+import { deviceDescription } from '../core/reduce.js';
 import { printable } from '../core/sanitize.js';
 
 export { printable };
@@ -17,10 +18,7 @@ export const SEVERITY_COLOURS: Record<Severity, string> = {
 };
 
 export function deviceLabel(view: HostView): string {
-  const identity = view.host?.identity;
-  const name = [identity?.vendor ?? view.host?.vendor, identity?.model].filter((part) => part !== undefined).join(' ');
-  const parts = [view.host?.label !== undefined ? `"${view.host.label}"` : '', name, identity?.type ? `(${identity.type})` : ''].filter((part) => part !== '');
-  return parts.length > 0 ? printable(parts.join(' ')) : '?';
+  return deviceDescription(view) ?? '?';
 }
 
 export function progressBar(progress: PhaseProgress, width: number): string {
