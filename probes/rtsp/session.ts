@@ -8,6 +8,7 @@ import type { RtspResponse } from './codec.js';
 export type RtspExchange = { ok: true; response: RtspResponse } | Failure;
 
 const MAX_RESPONSE_BYTES = 96 * 1024;
+const CLOSED_SILENT = 'closed without a response';
 
 export class RtspSession {
   private conn: TcpConn | undefined;
@@ -21,6 +22,16 @@ export class RtspSession {
   }
 
   async request(method: 'OPTIONS' | 'DESCRIBE', path: string, authorization?: string): Promise<RtspExchange> {
+    const reused = this.conn !== undefined;
+    const first = await this.exchange(method, path, authorization);
+    // A camera's FIN can arrive just after the look above: a reused line that closes without a
+    // byte of answer never handled the request, so it goes once more on a fresh connection
+    // (OPTIONS and DESCRIBE are idempotent), as HTTP clients do for kept-alive connections.
+    if (reused && !first.ok && first.status === 'protocol-mismatch' && first.detail === CLOSED_SILENT) return this.exchange(method, path, authorization);
+    return first;
+  }
+
+  private async exchange(method: 'OPTIONS' | 'DESCRIBE', path: string, authorization?: string): Promise<RtspExchange> {
     const { address, port } = this.ctx.subject;
     if (this.conn !== undefined) {
       // Cameras that close after each response must not get the next request on a dead line:
@@ -53,7 +64,7 @@ export class RtspSession {
     if (read.end === 'aborted') return { ok: false, status: 'aborted' };
     if (parsed.kind === 'invalid') return { ok: false, status: 'protocol-mismatch', detail: parsed.reason };
     if (read.end === 'io-timeout') return { ok: false, status: 'io-timeout' };
-    return { ok: false, status: 'protocol-mismatch', detail: 'closed without a response' };
+    return { ok: false, status: 'protocol-mismatch', detail: bytes.length === 0 ? CLOSED_SILENT : 'closed in the middle of a response' };
   }
 
   close(): void {

@@ -18,6 +18,8 @@ interface CameraOptions {
   statusWithCredentials?: number;
   /** Close the connection after every response, as some cameras do. */
   closeAfterEach?: boolean;
+  /** Keep the line open after the first answer, then close it when the next request arrives. */
+  closeOnSecondRequest?: boolean;
 }
 
 /** A small RTSP camera: DESCRIBE answered with 401 + challenge, or 200 + SDP for the right pair. */
@@ -61,13 +63,18 @@ async function camera(options: CameraOptions) {
   };
   const server = await listenTcp((socket) => {
     let buffered = '';
+    let handled = 0;
     socket.on('data', (chunk: Buffer) => {
+      // Like a camera that closed its socket: what arrives after the close is never handled.
+      if (socket.writableEnded) return;
       buffered += chunk.toString('latin1');
       let end: number;
       while ((end = buffered.indexOf('\r\n\r\n')) >= 0) {
         const request = buffered.slice(0, end);
         buffered = buffered.slice(end + 4);
-        respond(socket, request);
+        handled += 1;
+        if (options.closeOnSecondRequest === true && handled === 2) socket.destroy();
+        if (!socket.writableEnded && !socket.destroyed) respond(socket, request);
       }
     });
   });
@@ -95,6 +102,13 @@ describe('rtsp-auth driver', () => {
     expect(await rtspDriver.attempt(ctx, { username: 'root', password: 'root' })).toEqual({ kind: 'rejected' });
     expect((await rtspDriver.attempt(ctx, { username: 'root', password: 'pass' })).kind).toBe('success');
     expect(log.withCredentials).toBe(2);
+  });
+
+  it('sends a request once more on a fresh line when a kept-alive one closes without answering', async () => {
+    const { port, log } = await camera({ user: 'root', password: 'pass', scheme: 'basic', closeOnSecondRequest: true });
+    const outcome = await rtspDriver.attempt(credentialContext(subjectFor('127.0.0.1', port)), { username: 'root', password: 'pass' });
+    expect(outcome.kind).toBe('success');
+    expect(log.withCredentials).toBe(1);
   });
 
   it('reports no-login (never success) for a stream open to anyone', async () => {
