@@ -180,14 +180,14 @@ async function scanCommand(args: string[]): Promise<number> {
     if (format === 'tui') {
       // Ink and React take half a second to load: only the live view pays for them.
       const { renderScanApp } = await import('../tui/render-scan-app.js');
-      state = await renderScanApp(recorded(), { abort: stop });
+      state = await renderScanApp(recorded(), { abort: stop, practices: pack.practices });
     } else {
       for await (const event of recorded()) {
         if (format === 'ndjson') process.stdout.write(toNdjsonLine(event));
         state = reduceScan(state, event);
       }
-      if (format === 'json') process.stdout.write(`${JSON.stringify(toScanDocument(state, pack.vendorQuestions), null, 2)}\n`);
-      if (format === 'text') process.stdout.write(renderText(state, { vendorQuestions: pack.vendorQuestions }));
+      if (format === 'json') process.stdout.write(`${JSON.stringify(toScanDocument(state, pack), null, 2)}\n`);
+      if (format === 'text') process.stdout.write(renderText(state, { knowledge: pack }));
     }
     if (state.status === 'failed') return 1;
     return state.status === 'interrupted' ? 130 : 0;

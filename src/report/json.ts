@@ -3,11 +3,12 @@
 import type { HostView, PlannedLogin, ScanState } from '../core/reduce.js';
 import { deviceVerdict, homeVerdict, type HomeVerdict, type Verdict } from '../core/verdict.js';
 import type { VendorQuestion } from '../signatures/schema.js';
+import { adviceBeyondTheScan, type AdviceItem, type AdvicePractice } from '../core/advice.js';
 import type { Confidence, Finding, RunStatus, Service, Severity, Transport } from '../core/model.js';
 import { SEVERITIES } from '../core/model.js';
 
 /** Bump when the document's shape changes; kept in step with docs/output.schema.json. */
-export const OUTPUT_SCHEMA_VERSION = 2;
+export const OUTPUT_SCHEMA_VERSION = 3;
 
 export interface ScanDocument {
   schemaVersion: number;
@@ -27,7 +28,17 @@ export interface ScanDocument {
   home: HomeVerdict;
   /** What no network scan can see: questions for the vendors. */
   askYourVendor: { topic: string; provisions: string[]; question: string }[];
+  /** What a scan from inside cannot check (reachability from the Internet, update transport...), as advice. */
+  advice: AdviceItem[];
 }
+
+/** The parts of the signature pack a report words its advice and questions with. */
+export interface ReportKnowledge {
+  vendorQuestions: readonly VendorQuestion[];
+  practices: ReadonlyMap<string, AdvicePractice>;
+}
+
+export const NO_REPORT_KNOWLEDGE: ReportKnowledge = { vendorQuestions: [], practices: new Map() };
 
 export interface HostDocument {
   id: string;
@@ -155,7 +166,7 @@ function hostDocument(view: HostView): HostDocument {
   };
 }
 
-export function toScanDocument(state: ScanState, vendorQuestions: readonly VendorQuestion[] = []): ScanDocument {
+export function toScanDocument(state: ScanState, knowledge: ReportKnowledge = NO_REPORT_KNOWLEDGE): ScanDocument {
   const run = state.run;
   if (!run) throw new NoRunError();
   const findings = {} as Record<Severity, number>;
@@ -179,6 +190,7 @@ export function toScanDocument(state: ScanState, vendorQuestions: readonly Vendo
     hosts: state.hosts.map(hostDocument),
     summary: { hosts: state.hosts.length, findings },
     home: homeVerdict(state.hosts.map((view) => view.findings)),
-    askYourVendor: vendorQuestions.map(({ topic, provisions, question }) => ({ topic, provisions: [...provisions], question })),
+    askYourVendor: knowledge.vendorQuestions.map(({ topic, provisions, question }) => ({ topic, provisions: [...provisions], question })),
+    advice: adviceBeyondTheScan(state.hosts, knowledge.practices.values()),
   };
 }

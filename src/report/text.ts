@@ -6,13 +6,14 @@ import type { HostView, ScanState } from '../core/reduce.js';
 import { deviceDescription, worstSeverity } from '../core/reduce.js';
 import { printable } from '../core/sanitize.js';
 import { deviceVerdict, homeVerdict } from '../core/verdict.js';
-import type { VendorQuestion } from '../signatures/schema.js';
+import { adviceBeyondTheScan } from '../core/advice.js';
+import type { ReportKnowledge } from './json.js';
 
 export interface TextOptions {
   /** ANSI colours for severities; off unless asked for. */
   color?: boolean;
-  /** Questions for the vendors, listed under the home verdict. */
-  vendorQuestions?: readonly VendorQuestion[];
+  /** Advice and questions for the vendors, listed under the home verdict. */
+  knowledge?: ReportKnowledge;
 }
 
 const SEVERITY_COLOURS: Record<Severity, string> = {
@@ -105,9 +106,18 @@ export function renderText(state: ScanState, options: TextOptions = {}): string 
   const home = homeVerdict(state.hosts.map((view) => view.findings));
   lines.push('', `your home: ${home.headline}`);
   for (const reason of home.reasons) lines.push(`  ${printable(reason)}`);
-  if (options.vendorQuestions && options.vendorQuestions.length > 0) {
+  const advice = adviceBeyondTheScan(state.hosts, options.knowledge?.practices.values() ?? []);
+  if (advice.length > 0) {
+    lines.push('', 'what this scan cannot check from inside your home: check it yourself');
+    for (const item of advice) {
+      lines.push(`  ${printable(item.title)}${item.devices.length > 0 ? ` (${item.devices.map((d) => printable(d)).join('; ')})` : ''}`);
+      lines.push(`      why: ${printable(item.why, 2000)}`, `      what to do: ${printable(item.remedy, 2000)}`);
+    }
+  }
+  const questions = options.knowledge?.vendorQuestions ?? [];
+  if (questions.length > 0) {
     lines.push('', 'what no scan can see: ask your vendors');
-    for (const question of options.vendorQuestions) lines.push(`  ${printable(question.topic)}: ${printable(question.question)}`);
+    for (const question of questions) lines.push(`  ${printable(question.topic)}: ${printable(question.question)}`);
   }
 
   if (state.warnings.length > 0) {

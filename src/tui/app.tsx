@@ -2,6 +2,7 @@
 // one thing it can do to the scan is ask it to stop (q).
 import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { adviceBeyondTheScan, type AdvicePractice } from '../core/advice.js';
 import type { ScanEvent } from '../core/events.js';
 import type { ScanState } from '../core/reduce.js';
 import { DeviceDetail } from './device-detail.js';
@@ -17,12 +18,14 @@ export interface AppProps {
   title?: string;
   /** Called with the final state just before the app exits. */
   onExit?: (state: ScanState) => void;
+  /** The catalogue, for the advice on what a scan from inside cannot check (shown once it ends). */
+  practices?: ReadonlyMap<string, AdvicePractice>;
 }
 
 /** Lines the header, column titles, summary and help take; the device list gets the rest. */
 const RESERVED_ROWS = 10;
 
-export function App({ events, abort, title = 'iotscan', onExit }: AppProps) {
+export function App({ events, abort, title = 'iotscan', onExit, practices }: AppProps) {
   const { state, ended } = useScanStream(events);
   const { exit } = useApp();
   // Ink reports `undefined` rather than false for a stdin that is not a terminal.
@@ -118,6 +121,14 @@ export function App({ events, abort, title = 'iotscan', onExit }: AppProps) {
             {findingsInWords(state.findingsBySeverity)}.
           </Text>
         ) : null}
+        {ended && !openView && practices !== undefined
+          ? adviceBeyondTheScan(hosts, practices.values()).map((item) => (
+              <Text key={item.check} dimColor wrap="truncate">
+                Check yourself (a scan from inside cannot): {printable(item.title)}
+                {item.devices.length > 0 ? ` (${item.devices.map((device) => printable(device)).join('; ')})` : ''}
+              </Text>
+            ))
+          : null}
         {state.error ? <Text color="red">Error: {printable(state.error)}</Text> : null}
         {state.warnings.length > 0 ? (
           <Text dimColor wrap="truncate">

@@ -4,12 +4,13 @@ import { render } from 'ink';
 import type { ScanEvent } from '../core/events.js';
 import { initialScanState } from '../core/reduce.js';
 import type { ScanState } from '../core/reduce.js';
-import { App } from './app.js';
+import { App, type AppProps } from './app.js';
 
 export interface ScanAppOptions {
   /** Stops the scan (q or Ctrl+C); the stream is expected to end soon after. */
   abort: () => void;
   title?: string;
+  practices?: AppProps['practices'];
 }
 
 export async function renderScanApp(events: AsyncIterable<ScanEvent>, options: ScanAppOptions): Promise<ScanState> {
@@ -19,6 +20,7 @@ export async function renderScanApp(events: AsyncIterable<ScanEvent>, options: S
       events={events}
       abort={options.abort}
       {...(options.title !== undefined ? { title: options.title } : {})}
+      {...(options.practices !== undefined ? { practices: options.practices } : {})}
       onExit={(state) => {
         finalState = state;
       }}

@@ -51,7 +51,7 @@ describe.skipIf(unavailable !== undefined)('a scan of the virtual home network',
   }, 30_000);
 
   it('completes and records what it ran with', () => {
-    expect(document.schemaVersion).toBe(2);
+    expect(document.schemaVersion).toBe(3);
     expect(document.run.status).toBe('completed');
     expect(document.run.targets).toEqual([LAB_SUBNET]);
     expect(document.run.signatures.hash).toMatch(/^sha256:/);

@@ -4,6 +4,7 @@ import { initialScanState, reduceAll } from '../../src/core/reduce.js';
 import { NoRunError, OUTPUT_SCHEMA_VERSION, toScanDocument } from '../../src/report/json.js';
 import { CAMERA, RUN, SCRIPTED_EVENTS } from './fixtures/scan-events.js';
 import { validate } from './mini-schema.js';
+import { loadSignatures } from '../../src/signatures/load.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../docs/output.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -12,6 +13,7 @@ describe('toScanDocument', () => {
 
   it('validates against docs/output.schema.json', () => {
     expect(validate(schema, document)).toEqual([]);
+    expect(validate(schema, toScanDocument(reduceAll(SCRIPTED_EVENTS), loadSignatures()))).toEqual([]);
     expect(JSON.parse(JSON.stringify(document))).toEqual(document);
   });
 
@@ -100,7 +102,7 @@ describe('the schema validator used above', () => {
     ['a wrong type', (doc) => (doc.summary.hosts = '2'), /expected integer/],
     ['an unknown severity', (doc) => (doc.hosts[1]!.findings[0]!.severity = 'severe'), /not in enum/],
     ['a bad port', (doc) => (doc.hosts[1]!.services[0]!.port = 70000), /above maximum/],
-    ['a wrong schemaVersion', (doc) => (doc.schemaVersion = 1), /expected 2/],
+    ['a wrong schemaVersion', (doc) => (doc.schemaVersion = 1), /expected 3/],
   ])('catches %s', (_name, spoil, message) => {
     const spoiled = structuredClone(document) as unknown as Spoilable;
     spoil(spoiled);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { reduceAll, reduceScan } from '../../src/core/reduce.js';
 import { findingsInWords, renderText } from '../../src/report/text.js';
 import { SCRIPTED_EVENTS } from './fixtures/scan-events.js';
+import { loadSignatures } from '../../src/signatures/load.js';
 
 describe('renderText', () => {
   const text = renderText(reduceAll(SCRIPTED_EVENTS));
@@ -51,5 +52,14 @@ describe('renderText', () => {
   it('words counts plainly', () => {
     expect(findingsInWords({ info: 0, low: 0, medium: 0, high: 0, critical: 0 })).toBe('no findings');
     expect(findingsInWords({ info: 1, low: 0, medium: 0, high: 0, critical: 0 })).toBe('1 finding (1 info)');
+  });
+
+  it('ends with the advice a scan from inside cannot check, then the questions for vendors', () => {
+    const full = renderText(reduceAll(SCRIPTED_EVENTS), { knowledge: loadSignatures() }).split('\n');
+    const adviceAt = full.indexOf('what this scan cannot check from inside your home: check it yourself');
+    const questionsAt = full.indexOf('what no scan can see: ask your vendors');
+    expect(adviceAt).toBeGreaterThan(0);
+    expect(questionsAt).toBeGreaterThan(adviceAt);
+    expect(full.slice(adviceAt, questionsAt).join('\n')).toMatch(/Router management may be reachable from the Internet\n {6}why: .+\n {6}what to do: .+/);
   });
 });

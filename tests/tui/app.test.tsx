@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ScanEvent } from '../../src/core/events.js';
 import type { ScanState } from '../../src/core/reduce.js';
 import { App } from '../../src/tui/app.js';
+import { loadSignatures } from '../../src/signatures/load.js';
 import { RUN, SCRIPTED_EVENTS } from '../report/fixtures/scan-events.js';
 
 const ARROW_DOWN = '\u001b[B';
@@ -151,6 +152,18 @@ describe('<App>', () => {
     await vi.waitFor(() => expect(app.onExit).toHaveBeenCalledTimes(1), { timeout: 2000 });
     expect(app.abort).not.toHaveBeenCalled();
     expect(app.onExit.mock.calls[0]?.[0].hosts).toHaveLength(2);
+  });
+
+  it('after the scan, lists what the user must check themselves, and not before', async () => {
+    const stream = controlledStream();
+    const rendered = render(<App events={stream.iterable} abort={vi.fn()} practices={loadSignatures().practices} />);
+    unmount = rendered.unmount;
+    stream.push(...SCRIPTED_EVENTS.slice(0, -1));
+    await vi.waitFor(() => expect(rendered.lastFrame()).toContain('192.168.50.10'), { timeout: 2000, interval: 10 });
+    expect(rendered.lastFrame()).not.toContain('Check yourself');
+    stream.push(SCRIPTED_EVENTS[SCRIPTED_EVENTS.length - 1]!);
+    stream.close();
+    await vi.waitFor(() => expect(rendered.lastFrame()).toContain('Check yourself (a scan from inside cannot): Router management may be reachable from the Internet'), { timeout: 2000, interval: 10 });
   });
 
   it('never draws terminal controls that came from the network', async () => {
