@@ -1,11 +1,12 @@
 // THE registry of probes: adding a protocol is one folder in probes/ and one line here.
 // tests/probes/registry.test.ts checks that every probe folder is listed under its own name.
-import type { CredentialDriver, Probe } from '../src/engine/probe.js';
+import type { CredentialDriver, PageChecks, Probe } from '../src/engine/probe.js';
 import { adbProbe } from './adb/probe.js';
 import { CREDENTIAL_DRIVERS as DRIVERS } from './creds/index.js';
 import { dnsVersionProbe } from './dns-version/probe.js';
 import { ftpProbe } from './ftp/probe.js';
 import { ftpAnonProbe } from './ftp-anon/probe.js';
+import { checkInfoPath, checkMediaPath } from './http/known-paths.js';
 import { httpProbe } from './http/probe.js';
 import { mdnsProbe } from './mdns/probe.js';
 import { mqttProbe } from './mqtt/probe.js';
@@ -37,3 +38,5 @@ export const PROBES: readonly Probe[] = [
 ];
 
 export const CREDENTIAL_DRIVERS: readonly CredentialDriver[] = DRIVERS;
+
+export const PAGE_CHECKS: PageChecks = { info: checkInfoPath, media: checkMediaPath };

@@ -29,7 +29,7 @@ import { printable } from '../core/sanitize.js';
 import { defaultDbPath, openStore, type Store } from '../store/store.js';
 import { loadSignatures } from '../signatures/load.js';
 import { lintPack } from '../signatures/lint.js';
-import { CREDENTIAL_DRIVERS, PROBES } from '../../probes/index.js';
+import { CREDENTIAL_DRIVERS, PAGE_CHECKS, PROBES } from '../../probes/index.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -38,6 +38,9 @@ export class UsageError extends Error {
   }
 }
 
+/** The catalogue's example for no-bruteforce-protection: ten failed logins, then look for a delay or lockout. */
+const LOCKOUT_ATTEMPTS = 10;
+
 const USAGE = `iotscan: see what your home network exposes
 
   iotscan scan [TARGET...]     scan your own network (default: the private subnets of this machine)
@@ -45,6 +48,9 @@ const USAGE = `iotscan: see what your home network exposes
       --check-credentials     also try a few published default passwords (only on your own devices)
       --dry-run               with --check-credentials: list which logins would be tried, try none
       --consent               confirm these are your devices (the live view asks otherwise, once per network)
+      --check-lockout         with --check-credentials: send ${LOCKOUT_ATTEMPTS} wrong logins (a made-up user) to up to two
+                              login services per device to see whether they slow guessing down; it can
+                              trip a device's lockout for a while, so use it only on your own network
       --attempts N            login attempts per service with --check-credentials (default ${DEFAULT_ATTEMPTS_PER_SERVICE}, at most ${MAX_ATTEMPTS_PER_SERVICE})
       --profile full|discovery   discovery: only find devices and open ports (default: full)
       --engine builtin|nmap   who scans ports: iotscan itself (default) or an installed nmap (-sT -sV)
@@ -91,6 +97,7 @@ async function scanCommand(args: string[]): Promise<number> {
     format: { type: 'string' },
     'check-credentials': { type: 'boolean' },
     'dry-run': { type: 'boolean' },
+    'check-lockout': { type: 'boolean' },
     consent: { type: 'boolean' },
     engine: { type: 'string' },
     profile: { type: 'string' },
@@ -122,14 +129,18 @@ async function scanCommand(args: string[]): Promise<number> {
   const store = values['no-history'] === true ? undefined : openStore((values.db as string | undefined) ?? defaultDbPath());
   if (depth !== 'full' && depth !== 'discovery') throw new UsageError(`--profile must be full or discovery, not "${depth}"`);
   if (values['dry-run'] === true && values['check-credentials'] !== true) throw new UsageError('--dry-run lists credential checks: use it with --check-credentials');
+  if (values['check-lockout'] === true && (values['check-credentials'] !== true || values['dry-run'] === true)) {
+    throw new UsageError('--check-lockout sends wrong logins: use it with --check-credentials and without --dry-run');
+  }
   let credentials: ScanConfig['credentials'] = values['check-credentials'] !== true ? 'off' : values['dry-run'] === true ? 'dry-run' : 'try';
   const attemptsPerService = positiveInteger(values.attempts, '--attempts', DEFAULT_ATTEMPTS_PER_SERVICE, MAX_ATTEMPTS_PER_SERVICE);
   if (credentials === 'try' && format === 'tui' && values.consent !== true) credentials = (await consentGiven(store, targets.specs, attemptsPerService)) ? 'try' : 'off';
+  const lockoutAttempts = values['check-lockout'] === true && credentials === 'try' ? LOCKOUT_ATTEMPTS : 0;
   const pack = loadSignatures();
   const config: ScanConfig = {
     runId: randomUUID(),
     targets,
-    profile: `${depth === 'discovery' ? 'discovery' : credentials === 'off' ? 'default' : credentials === 'dry-run' ? 'default+credentials-dry-run' : 'default+credentials'}${engine === 'nmap' ? '+nmap' : ''}`,
+    profile: `${depth === 'discovery' ? 'discovery' : credentials === 'off' ? 'default' : credentials === 'dry-run' ? 'default+credentials-dry-run' : 'default+credentials'}${lockoutAttempts > 0 ? '+lockout' : ''}${engine === 'nmap' ? '+nmap' : ''}`,
     toolVersion: toolVersion(),
     credentials,
     depth,
@@ -137,6 +148,7 @@ async function scanCommand(args: string[]): Promise<number> {
     localAddresses: Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((entry) => entry.address)),
     attemptsPerService,
     attemptSpacingMs: 1000,
+    lockoutAttempts,
     discoveryWindowMs: 2000,
     connectTimeoutMs: 1000,
     livenessTimeoutMs: 1250,
@@ -158,6 +170,7 @@ async function scanCommand(args: string[]): Promise<number> {
       pack,
       probes: PROBES,
       drivers: CREDENTIAL_DRIVERS,
+      pageChecks: PAGE_CHECKS,
       clock: systemClock,
       macVendor: lookupMacVendor,
       ...(engine === 'nmap' && { portScanner: nmapPortScanner }),

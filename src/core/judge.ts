@@ -7,6 +7,7 @@ import { distributionRevision } from './versions.js';
 import { deviceWord, where, withField, type Draft, type HostEvidence, type Knowledge, type Rule } from './judge-kit.js';
 import { selfSignedOrExpiredCert, sshWeakAlgorithms, weakTls } from './judge-crypto.js';
 import { adbOverNetwork, tftpOrLegacyCleartext, unexpectedOpenServices } from './judge-exposure.js';
+import { cleartextPersonalMedia, unauthInfoEndpoint } from './judge-pages.js';
 
 export type { HostEvidence } from './judge-kit.js';
 
@@ -59,6 +60,17 @@ const noAuthAdmin: Rule = (host) =>
     summary: `The admin page on port ${o.port ?? '?'} opens without any password.`,
     observations: [o.id],
     facts: { protocol: o.fields['cred.protocol'] ?? '' },
+  }));
+
+const noBruteforceProtection: Rule = (host) =>
+  withField(host, 'lockout.result', 'none-seen').map((o) => ({
+    check: 'no-bruteforce-protection',
+    confidence: 'medium',
+    confidenceReason: 'a lockout after more wrong logins than the test sends cannot be ruled out',
+    ...where(o),
+    summary: `The ${o.fields['lockout.protocol'] ?? ''} login on port ${o.port ?? '?'} let ${o.fields['lockout.attempts'] ?? 'many'} wrong passwords be tried in a row without slowing down or locking, so a guessing program is never stopped.`,
+    observations: [o.id],
+    facts: { protocol: o.fields['lockout.protocol'] ?? '', test: o.fields['lockout.detail'] ?? '' },
   }));
 
 const TLS_PORTS = new Set([443, 8443, 5001, 7443]);
@@ -366,6 +378,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   'telnet-open': telnetOpen,
   'default-cred-accepted': credentialAccepted,
   'no-auth-admin': noAuthAdmin,
+  'no-bruteforce-protection': noBruteforceProtection,
   'cleartext-admin-login': cleartextAdminLogin,
   'mdns-txt-leak': mdnsTxtLeak,
   'upnp-description-leak': upnpDescriptionLeak,
@@ -387,6 +400,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   'adb-over-network': adbOverNetwork,
   'tftp-or-legacy-cleartext': tftpOrLegacyCleartext,
   'unexpected-open-services': unexpectedOpenServices,
+  'unauth-info-endpoint': unauthInfoEndpoint,
+  'cleartext-personal-media': cleartextPersonalMedia,
 };
 
 /**

@@ -3,6 +3,7 @@
 import type { ProbeStatus, Transport } from '../core/model.js';
 import type { FieldBag } from '../core/fields.js';
 import type { Net } from './net.js';
+import type { InfoPath, MediaPath } from '../signatures/schema.js';
 
 export type ProbeCategory = 'discovery' | 'version' | 'safe' | 'intrusive';
 
@@ -105,4 +106,13 @@ export interface CredentialDriver {
   baselineSpendsAttempt: readonly string[];
   requiresLogin(ctx: CredentialContext): Promise<LoginRequirement>;
   attempt(ctx: CredentialContext, credential: Credential): Promise<AttemptOutcome>;
+}
+
+/** Fields for the judge, or undefined when the page showed nothing worth a finding. */
+type PageFields = Promise<Record<string, string> | undefined>;
+
+/** The fetches of the pages a fingerprint names (status pages, picture and stream URLs). */
+export interface PageChecks {
+  info(ctx: ProbeContext, entry: InfoPath): PageFields;
+  media(ctx: ProbeContext, entry: MediaPath): PageFields;
 }

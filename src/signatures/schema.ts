@@ -52,6 +52,20 @@ export const DEVICE_TYPES = [
   'phone', 'computer', 'server', 'appliance', 'sensor', 'other',
 ] as const;
 
+/** What an unauthenticated status page can give away; the first two are secrets. */
+export const INFO_LEAK_KINDS = ['wifi-password', 'token', 'wifi-ssid', 'nearby-networks', 'email', 'location', 'serial', 'mac', 'debug'] as const;
+export type InfoLeakKind = (typeof INFO_LEAK_KINDS)[number];
+export const SECRET_LEAK_KINDS: readonly InfoLeakKind[] = ['wifi-password', 'token'];
+
+function isValidRegex(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const fingerprintSchema = z
   .object({
     schemaVersion: z.literal(SCHEMA_VERSION),
@@ -73,6 +87,23 @@ export const fingerprintSchema = z
      * no consent needed): answering 2xx there is no-auth-admin.
      */
     adminPaths: z.array(z.object({ path: z.string().regex(/^\//), why: z.string().min(1) }).strict()).optional(),
+    /**
+     * Status or diagnostic pages of this family that answer without a login, and what in the answer
+     * gives away something private: each pattern (case-insensitive) names the kind of leak.
+     */
+    infoPaths: z
+      .array(
+        z
+          .object({
+            path: z.string().regex(/^\//),
+            why: z.string().min(1),
+            leaks: z.array(z.object({ kind: z.enum(INFO_LEAK_KINDS), pattern: z.string().min(1).refine(isValidRegex, 'not a valid regular expression') }).strict()).min(1),
+          })
+          .strict(),
+      )
+      .optional(),
+    /** Where this family serves camera pictures, video or audio over plain HTTP (with or without a login). */
+    mediaPaths: z.array(z.object({ path: z.string().regex(/^\//), kind: z.enum(['snapshot', 'mjpeg', 'audio']), why: z.string().min(1) }).strict()).optional(),
     examples: z
       .array(
         z
@@ -86,6 +117,8 @@ export const fingerprintSchema = z
   })
   .strict();
 export type FingerprintSpec = z.infer<typeof fingerprintSchema>;
+export type InfoPath = NonNullable<FingerprintSpec['infoPaths']>[number];
+export type MediaPath = NonNullable<FingerprintSpec['mediaPaths']>[number];
 
 export const serviceRuleSchema = z
   .object({

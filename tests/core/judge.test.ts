@@ -150,3 +150,31 @@ describe('transport and exposure checks', () => {
     expect(shared[0]?.finding.practices.en303645).toContain('5.4-3');
   });
 });
+
+describe('pages a fingerprint names', () => {
+  it('a status page showing the Wi-Fi name is medium; one showing the Wi-Fi password is high', () => {
+    const ssid = judge([observation({ 'http.info-path': '/status', 'http.info-leaks': 'wifi-ssid,mac' }, 80)]).find((f) => f.check === 'unauth-info-endpoint');
+    expect(ssid).toMatchObject({ severity: 'medium', confidence: 'high', port: 80 });
+    expect(ssid?.summary).toContain('your Wi-Fi network name and its hardware (MAC) address');
+    const psk = judge([observation({ 'http.info-path': '/cgi/wifi', 'http.info-leaks': 'wifi-ssid,wifi-password' }, 80)]).find((f) => f.check === 'unauth-info-endpoint');
+    expect(psk?.severity).toBe('high');
+  });
+
+  it('camera pictures over HTTP are high; sure when handed out, medium confidence behind a login', () => {
+    const open = judge([observation({ 'http.media-path': '/snap.jpg', 'http.media-kind': 'snapshot', 'http.media-auth': 'none' }, 80)]);
+    expect(checks(open)).toContain('cleartext-personal-media:high:high');
+    const guarded = judge([observation({ 'http.media-path': '/video.cgi', 'http.media-kind': 'mjpeg', 'http.media-auth': 'required' }, 80)]);
+    expect(checks(guarded)).toContain('cleartext-personal-media:high:medium');
+    expect(guarded.find((f) => f.check === 'cleartext-personal-media')?.summary).toContain('live video');
+  });
+});
+
+describe('the opt-in lockout test', () => {
+  it('no delay or lockout after the run is no-bruteforce-protection, medium; any sign of protection is nothing', () => {
+    const none = judge([observation({ 'lockout.protocol': 'http', 'lockout.attempts': '10', 'lockout.result': 'none-seen', 'lockout.detail': 'flat' }, 80)]);
+    expect(checks(none)).toContain('no-bruteforce-protection:medium:medium');
+    for (const result of ['backed-off', 'refused', 'slowed', 'inconclusive']) {
+      expect(checks(judge([observation({ 'lockout.protocol': 'ssh', 'lockout.attempts': '4', 'lockout.result': result }, 22)])).join()).not.toContain('no-bruteforce-protection');
+    }
+  });
+});

@@ -22,7 +22,15 @@ const ADB_BANNER =
   'features=shell_v2,cmd,stat_v2,ls_v2,fixed_push_mkdir,apex,abb,fixed_push_symlink_timestamp,abb_exec,' +
   'remount_shell,track_app,sendrecv_v2,sendrecv_v2_brotli,sendrecv_v2_lz4,sendrecv_v2_zstd,sendrecv_v2_dry_run_send';
 
-const EUREKA_INFO = JSON.stringify({ name: FRIENDLY_NAME, ssdp_udn: '3f9a6c2e-8b1d-4e7f-a0c5-b2d9e6f1a4c7' });
+// The fields of an unauthenticated eureka_info answer (GHLocalApi, "eureka_info GET"): the Wi-Fi
+// network it joined and its MAC address, as older Cast firmware hands them to anyone on the LAN.
+const EUREKA_INFO = JSON.stringify({
+  name: FRIENDLY_NAME,
+  ssdp_udn: '3f9a6c2e-8b1d-4e7f-a0c5-b2d9e6f1a4c7',
+  ssid: 'Miller Family WiFi',
+  mac_address: '00:04:4B:5E:A1:08',
+  connected: true,
+});
 
 export const device: LabDevice = {
   spec: {
@@ -39,6 +47,8 @@ export const device: LabDevice = {
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
       // A debug bridge is not part of a media player's profile (signatures/profiles/speaker-tv.yaml).
       { check: 'unexpected-open-services', port: 5555, transport: 'tcp', severity: 'medium' },
+      // eureka_info on 8008 shows the Wi-Fi name and MAC without a login.
+      { check: 'unauth-info-endpoint', port: 8008, transport: 'tcp', severity: 'medium' },
     ],
     mustNotReport: ['default-cred-accepted', 'weak-guessable-cred', 'telnet-open'],
   },

@@ -124,6 +124,8 @@ export const device: LabDevice = {
       { check: 'upnp-description-leak', port: 80, transport: 'tcp', severity: 'low' },
       // TXT bridgeid is the MAC in EUI-64 form, a fixed device id.
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+      // The public /api/config shows the serial number (bridgeid) and MAC to anyone.
+      { check: 'unauth-info-endpoint', port: 80, transport: 'tcp', severity: 'medium' },
     ],
   },
 
