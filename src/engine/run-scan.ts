@@ -9,12 +9,22 @@ import { judgeSharedKeys } from '../core/judge-shared.js';
 import { deviceKeys, keyList } from '../core/device-keys.js';
 import { isLocallyAdministered, normaliseMac } from '../core/mac.js';
 import { planCredentialAttempts, type PlannedAttempt } from '../core/plan.js';
+import { readLockoutRun, type WrongLogin } from '../core/lockout.js';
+import { randomBytes } from 'node:crypto';
 import { compareAddresses, createScopeGuard, type TargetSet } from '../core/policy.js';
 import type { SignaturePack } from '../signatures/compile.js';
 import { Channel, createLimiter, type Clock } from './concurrency.js';
 import type { Net } from './net.js';
-import type { CredentialDriver, DiscoveryProbe, Probe, ProbeCategory, ProbeOutput, ServiceProbe, ServiceSubject } from './probe.js';
+import type { CredentialDriver, DiscoveryProbe, PageChecks, Probe, ProbeCategory, ProbeOutput, ServiceProbe, ServiceSubject } from './probe.js';
 import { IOT_PORTS, LIVENESS_PORTS, portName } from './ports.js';
+
+/** The lockout test needs a few services at most to answer "does this device slow guessing down?". */
+const MAX_LOCKOUT_SERVICES_PER_HOST = 2;
+
+/** A user name and password no device has: the test's logins can lock out no real account. */
+function madeUpCredential(): { username: string; password: string } {
+  return { username: `iotscan-${randomBytes(4).toString('hex')}`, password: randomBytes(12).toString('base64url') };
+}
 
 export interface ScanConfig {
   runId: string;
@@ -26,6 +36,8 @@ export interface ScanConfig {
   attemptsPerService: number;
   /** Pause between two login attempts on the same service. */
   attemptSpacingMs: number;
+  /** Wrong logins in a row for the opt-in lockout test (with credentials `try`); 0 = no test. */
+  lockoutAttempts: number;
   discoveryWindowMs: number;
   connectTimeoutMs: number;
   /** Per liveness connect: a live host on a home network answers well within it (nmap -T4's ceiling is 1.25 s). */
@@ -48,6 +60,7 @@ export interface ScanDeps {
   pack: SignaturePack;
   probes: readonly Probe[];
   drivers: readonly CredentialDriver[];
+  pageChecks: PageChecks;
   clock: Clock;
   /** The IEEE OUI register's organisation for a MAC, if known. */
   macVendor(mac: string): string | undefined;
@@ -301,41 +314,65 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
   };
 
   /**
-   * The settings pages a matched fingerprint names, fetched once without credentials on each HTTP
-   * port: a plain GET, so it needs no consent. An answer without a login is no-auth-admin.
+   * The pages a matched fingerprint names, fetched once each without credentials on each HTTP
+   * port: plain GETs, so they need no consent. A settings page that answers without a login is
+   * no-auth-admin; a status page showing private data, or a picture URL, is recorded for the judge.
    */
-  const checkAdminPaths = async (host: HostState, identity: Host['identity']) => {
+  const checkKnownPaths = async (host: HostState, identity: Host['identity']) => {
     const driver = deps.drivers.find((d) => d.protocol === 'http');
     const matched = new Set(identity.signals.map((s) => s.source));
-    const paths = pack.fingerprints.filter((f) => matched.has(f.spec.id)).flatMap((f) => f.spec.adminPaths ?? []);
-    if (!driver || paths.length === 0) return;
+    const fingerprints = pack.fingerprints.filter((f) => matched.has(f.spec.id)).map((f) => f.spec);
+    const adminPaths = fingerprints.flatMap((f) => f.adminPaths ?? []);
+    const infoPaths = fingerprints.flatMap((f) => f.infoPaths ?? []);
+    const mediaPaths = fingerprints.flatMap((f) => f.mediaPaths ?? []);
     const httpPorts = [...host.protocols].filter(([key, { protocol }]) => key.startsWith('tcp/') && protocol === 'http').map(([key]) => Number(key.slice(4)));
+    const context = (port: number) => ({ subject: subjectOf(host, 'tcp', port), net, signal, timeoutMs: config.readTimeoutMs });
+    const recordPage = (port: number, fields: Record<string, string> | undefined) => {
+      if (fields !== undefined) record(host, 'http-paths', { kind: 'observation', fields }, port, 'tcp');
+    };
     await Promise.all(
-      httpPorts.flatMap((port) =>
-        paths.map(async ({ path }) => {
-          const requirement = await driver.requiresLogin({ subject: subjectOf(host, 'tcp', port), net, signal, timeoutMs: config.readTimeoutMs, params: { path, strategy: 'basic-auth' } });
+      httpPorts.flatMap((port) => [
+        ...adminPaths.map(async ({ path }) => {
+          if (!driver) return;
+          const requirement = await driver.requiresLogin({ ...context(port), params: { path, strategy: 'basic-auth' } });
           if (requirement.kind === 'no-login') {
             record(host, 'creds/http', { kind: 'observation', fields: { 'cred.protocol': 'http', 'cred.login-required': 'no', 'cred.evidence': requirement.detail } }, port, 'tcp');
           }
         }),
-      ),
+        ...infoPaths.map(async (entry) => recordPage(port, await deps.pageChecks.info(context(port), entry))),
+        ...mediaPaths.map(async (entry) => recordPage(port, await deps.pageChecks.media(context(port), entry))),
+      ]),
     );
   };
 
-  const tryCredentials = async (host: HostState, identity: Host['identity']) => {
+  /** The services with a credential driver and the signature pairs that apply to each, most likely first. */
+  const loginServices = (host: HostState, identity: Host['identity']) => {
     const matched = new Set(identity.signals.map((s) => s.source));
+    const serial = firstValue(host.fields, 'upnp.serialNumber');
+    const seen = { ...(host.mac !== undefined && { mac: host.mac }), ...(serial !== undefined && { serial }) };
+    return [...host.protocols].flatMap(([key, { protocol }]) => {
+      const [transport, portText] = key.split('/') as [Transport, string];
+      const port = Number(portText);
+      const driver = deps.drivers.find((d) => d.protocol === protocol);
+      if (!driver) return [];
+      const candidates = planCredentialAttempts(pack.credentials, protocol, matched, serviceFields(host, transport, port), config.attemptsPerService, seen).filter(
+        (a) => driver.strategies.includes(a.set.strategy) && (a.set.ports === undefined || a.set.ports.includes(port)),
+      );
+      return candidates.length > 0 ? [{ transport, port, protocol, driver, candidates }] : [];
+    });
+  };
+
+  const credentialContext = (host: HostState, transport: Transport, port: number, set: PlannedAttempt['set']) => ({
+    subject: subjectOf(host, transport, port),
+    net,
+    signal,
+    timeoutMs: config.readTimeoutMs,
+    params: { ...set.params, strategy: set.strategy },
+  });
+
+  const tryCredentials = async (host: HostState, identity: Host['identity']) => {
     await Promise.all(
-      [...host.protocols].map(async ([key, { protocol }]) => {
-        const [transport, portText] = key.split('/') as [Transport, string];
-        const port = Number(portText);
-        const driver = deps.drivers.find((d) => d.protocol === protocol);
-        if (!driver) return;
-        const fields = serviceFields(host, transport, port);
-        const serial = firstValue(host.fields, 'upnp.serialNumber');
-        const seen = { ...(host.mac !== undefined && { mac: host.mac }), ...(serial !== undefined && { serial }) };
-        const candidates = planCredentialAttempts(pack.credentials, protocol, matched, fields, config.attemptsPerService, seen).filter(
-          (a) => driver.strategies.includes(a.set.strategy) && (a.set.ports === undefined || a.set.ports.includes(port)),
-        );
+      loginServices(host, identity).map(async ({ transport, port, protocol, driver, candidates }) => {
         const first = candidates[0];
         if (!first) return;
         // What the device sees is what counts: a baseline wrong login takes one place in the budget.
@@ -347,13 +384,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
           for (const attempt of plan) record(host, `creds/${protocol}`, { kind: 'observation', fields: { ...base, 'cred.planned': attempt.set.id, 'cred.username': attempt.username } }, port, transport);
           return;
         }
-        const context = (set: PlannedAttempt['set']) => ({
-          subject: subjectOf(host, transport, port),
-          net,
-          signal,
-          timeoutMs: config.readTimeoutMs,
-          params: { ...set.params, strategy: set.strategy },
-        });
+        const context = (set: PlannedAttempt['set']) => credentialContext(host, transport, port, set);
         const requirement = await driver.requiresLogin(context(first.set));
         if (requirement.kind === 'no-login') {
           // No login asked is a different finding, never a credential hit; generic guesses prove nothing here.
@@ -376,6 +407,35 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
           }
           return;
         }
+      }),
+    );
+  };
+
+  /**
+   * The opt-in no-bruteforce-protection test: a run of wrong logins with a user name no one has
+   * (so no real account can be locked), spaced like every login, on at most two services per
+   * device. What the device did with them is read by core/lockout.ts.
+   */
+  const testLockout = async (host: HostState, identity: Host['identity']) => {
+    // SNMP has no login to lock: every datagram stands alone.
+    const services = loginServices(host, identity).filter((service) => service.protocol !== 'snmp').slice(0, MAX_LOCKOUT_SERVICES_PER_HOST);
+    await Promise.all(
+      services.map(async ({ transport, port, protocol, driver, candidates }) => {
+        const set = candidates[0]?.set;
+        if (set === undefined) return;
+        const context = credentialContext(host, transport, port, set);
+        if ((await driver.requiresLogin(context)).kind !== 'login-required') return;
+        const run: WrongLogin[] = [];
+        for (let index = 0; index < config.lockoutAttempts && !signal.aborted; index += 1) {
+          if (index > 0) await clock.sleep(config.attemptSpacingMs, signal);
+          const started = clock.now().getTime();
+          const outcome = await driver.attempt(context, madeUpCredential());
+          run.push({ outcome: outcome.kind, ms: clock.now().getTime() - started });
+          if (outcome.kind !== 'rejected') break;
+        }
+        if (signal.aborted) return;
+        const reading = readLockoutRun(run);
+        record(host, `lockout/${protocol}`, { kind: 'observation', fields: { 'lockout.protocol': protocol, 'lockout.attempts': String(run.length), 'lockout.result': reading.result, 'lockout.detail': reading.detail } }, port, transport);
       }),
     );
   };
@@ -416,9 +476,10 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     await runProbesOfCategory(host, 'safe');
     for (const key of [...host.protocols.keys()]) if (key.startsWith('tcp/')) host.openTcp.add(Number(key.slice(4)));
     let described = describeHost(host);
-    await checkAdminPaths(host, described.identity);
+    await checkKnownPaths(host, described.identity);
     if (config.credentials !== 'off' && !signal.aborted) {
       await tryCredentials(host, described.identity);
+      if (config.credentials === 'try' && config.lockoutAttempts > 0) await testLockout(host, described.identity);
       described = describeHost(host);
     }
     advance('check');

@@ -28,6 +28,11 @@ export const device: LabDevice = {
       'self-signed-or-expired-cert',
       'ssh-weak-algorithms',
       'shared-tls-or-ssh-key',
+      'unauth-info-endpoint',
+      'cleartext-personal-media',
+      'onvif-unauth',
+      'udp-reflector-other',
+      'upnp-subscribe-callback',
     ],
   },
 

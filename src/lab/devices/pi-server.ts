@@ -10,6 +10,9 @@
 //   a version match on 9.2p1 may only be reported with low confidence.
 // - The SSH algorithm lists are OpenSSH 9.2's defaults (sshd_config(5) KexAlgorithms, Ciphers,
 //   MACs) as far as ssh2 implements them (no sntrup761x25519-sha512 key exchange, no umac MACs).
+// - fail2ban guards SSH with its sshd jail at the defaults of jail.conf [DEFAULT]: maxretry = 5
+//   failures within findtime, then bantime = 10m (https://github.com/fail2ban/fail2ban/blob/master/config/jail.conf).
+//   The broker has no such guard.
 import type { LabDevice } from '../device.js';
 import { startMqttBroker } from '../protocols/mqtt.js';
 import { startSshServer } from '../protocols/ssh.js';
@@ -83,6 +86,7 @@ export const device: LabDevice = {
           authMethods: ['publickey', 'password'],
           accept: [{ username: 'pi', password: 'raspberry' }],
           onLoginAttempt: () => attempts.record('ssh'),
+          banAfter: { failures: 5, banMs: 10 * 60_000 },
         }),
       () =>
         startMqttBroker({ host: IPV4, port: 1883, retained: {}, login: { username: 'admin', password: 'admin' }, onLoginAttempt: () => attempts.record('mqtt') }),

@@ -24,6 +24,11 @@ export interface SshServerOptions {
   accept?: readonly { username: string; password: string }[];
   /** Called once per authentication attempt other than the `none` method query. */
   onLoginAttempt?: () => void;
+  /**
+   * Ban a client address after this many failed logins, as fail2ban's sshd jail does: its
+   * connections are then cut at once, like the firewall REJECT of fail2ban's default action.
+   */
+  banAfter?: { failures: number; banMs: number };
 }
 
 export interface RunningSshServer {
@@ -50,9 +55,19 @@ export async function startSshServer(options: SshServerOptions): Promise<Running
   const hostKey = options.hostKey ?? parsableHostKey();
   const accepted = options.accept ?? [];
 
+  const failures = new Map<string, { count: number; bannedUntil: number }>();
+  const banned = (address: string): boolean => (failures.get(address)?.bannedUntil ?? 0) > Date.now();
+  const failedFrom = (address: string): void => {
+    if (options.banAfter === undefined) return;
+    const entry = failures.get(address) ?? { count: 0, bannedUntil: 0 };
+    entry.count += 1;
+    if (entry.count >= options.banAfter.failures) entry.bannedUntil = Date.now() + options.banAfter.banMs;
+    failures.set(address, entry);
+  };
+
   const sshServer = new ssh2.Server(
     { hostKeys: [hostKey], ident: options.ident, ...(options.algorithms !== undefined && { algorithms: options.algorithms }) },
-    (client) => {
+    (client, info) => {
       let attempts = 0;
       client.on('authentication', (context) => {
         if (context.method === 'none') {
@@ -69,6 +84,7 @@ export async function startSshServer(options: SshServerOptions): Promise<Running
           context.accept();
           return;
         }
+        failedFrom(info.ip);
         context.reject(options.authMethods);
         if (attempts >= MAX_AUTH_ATTEMPTS_PER_CONNECTION) client.end();
       });
@@ -79,6 +95,10 @@ export async function startSshServer(options: SshServerOptions): Promise<Running
   // The TCP side is ours, so every socket can be bounded in time and destroyed at stop.
   const sockets = new Set<net.Socket>();
   const tcpServer = net.createServer((socket) => {
+    if (banned(socket.remoteAddress ?? '')) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.setTimeout(LOGIN_GRACE_MS, () => socket.destroy());
