@@ -167,6 +167,12 @@ export interface DescribedService {
   serviceType: string;
   /** An absolute path when the control URL is on the LOCATION's host and port, else the full URL. */
   controlURL?: string;
+  /**
+   * The service's eventSubURL, resolved against URLBase or the LOCATION (UDA 1.1 §4.1.2): a path when it
+   * is on the LOCATION's host and port, the full URL when only the port differs, and absent when
+   * it points at another host, which nobody should be asked to subscribe to.
+   */
+  eventSubURL?: string;
 }
 
 export interface DeviceDescription {
@@ -241,6 +247,11 @@ function collectDevice(device: unknown, base: string, location: string, into: De
       const resolved = resolveControlUrl(control, base, location);
       if (resolved !== undefined) described.controlURL = resolved;
     }
+    const event = text(child(service, 'eventSubURL'));
+    if (event !== undefined && event !== '') {
+      const resolved = resolveControlUrl(event, base, location);
+      if (resolved !== undefined && onLocationHost(resolved, location)) described.eventSubURL = resolved;
+    }
     into.services.push(described);
   }
   for (const embedded of asList(child(child(device, 'deviceList'), 'device'))) {
@@ -259,6 +270,7 @@ function resolveBase(urlBase: string | undefined, location: string): string {
   return location;
 }
 
+/** A control or event URL resolved against URLBase (or the LOCATION): a path when it is on the LOCATION's host and port, else the full URL. */
 export function resolveControlUrl(control: string, base: string, location: string): string | undefined {
   try {
     const resolved = new URL(control, base);
@@ -267,6 +279,17 @@ export function resolveControlUrl(control: string, base: string, location: strin
     return printable(resolved.href, 512);
   } catch {
     return undefined;
+  }
+}
+
+/** A path from resolveControlUrl, or a plain http URL on the LOCATION's host (another port is fine). */
+function onLocationHost(resolved: string, location: string): boolean {
+  if (resolved.startsWith('/')) return true;
+  try {
+    const url = new URL(resolved);
+    return url.protocol === 'http:' && url.username === '' && url.password === '' && url.hostname === new URL(location).hostname;
+  } catch {
+    return false;
   }
 }
 

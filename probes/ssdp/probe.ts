@@ -65,6 +65,7 @@ export const ssdpProbe: DiscoveryProbe = {
     'upnp.presentationURL',
     'upnp.serviceType',
     'upnp.controlURL',
+    'upnp.eventSubURL',
     'upnp.location',
     'ssdp.unicast-reply-bytes',
     'ssdp.unicast-request-bytes',
@@ -304,6 +305,7 @@ async function describe(ctx: DiscoveryContext, responder: string, address: strin
   for (const service of parsed.description.services) {
     const fields: Record<string, string> = { 'upnp.serviceType': service.serviceType, 'upnp.location': cleanLocation };
     if (service.controlURL !== undefined) fields['upnp.controlURL'] = service.controlURL;
+    if (service.eventSubURL !== undefined) fields['upnp.eventSubURL'] = service.eventSubURL;
     outputs.push({ kind: 'observation', address, port: target.port, transport: 'tcp', fields });
   }
   return outputs;

@@ -9,7 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ScanEvent } from '../core/events.js';
 import { SignatureError } from '../core/match.js';
 import { DEFAULT_ATTEMPTS_PER_SERVICE, MAX_ATTEMPTS_PER_SERVICE } from '../core/plan.js';
-import { DEFAULT_MAX_ADDRESSES, TargetError, defaultTargetSpecs, linkLocalZonesInScope, resolveTargets } from '../core/policy.js';
+import { DEFAULT_MAX_ADDRESSES, TargetError, defaultTargetSpecs, linkLocalZonesInScope, onLinkIpv6Prefixes, resolveTargets } from '../core/policy.js';
 import { initialScanState, reduceScan } from '../core/reduce.js';
 import { systemClock } from '../engine/concurrency.js';
 import { declaredFields } from '../engine/fields.js';
@@ -135,6 +135,7 @@ async function scanCommand(args: string[]): Promise<number> {
   let credentials: ScanConfig['credentials'] = values['check-credentials'] !== true ? 'off' : values['dry-run'] === true ? 'dry-run' : 'try';
   const attemptsPerService = positiveInteger(values.attempts, '--attempts', DEFAULT_ATTEMPTS_PER_SERVICE, MAX_ATTEMPTS_PER_SERVICE);
   if (credentials === 'try' && format === 'tui' && values.consent !== true) credentials = (await consentGiven(store, targets.specs, attemptsPerService)) ? 'try' : 'off';
+  const linkLocalZones = zonesInside(targets.addresses);
   const lockoutAttempts = values['check-lockout'] === true && credentials === 'try' ? LOCKOUT_ATTEMPTS : 0;
   const pack = loadSignatures();
   const config: ScanConfig = {
@@ -144,7 +145,8 @@ async function scanCommand(args: string[]): Promise<number> {
     toolVersion: toolVersion(),
     credentials,
     depth,
-    linkLocalZones: zonesInside(targets.addresses),
+    linkLocalZones,
+    onLinkIpv6Prefixes: onLinkIpv6Prefixes(namedInterfaces(), linkLocalZones),
     localAddresses: Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((entry) => entry.address)),
     attemptsPerService,
     attemptSpacingMs: 1000,
@@ -234,8 +236,11 @@ async function consentGiven(store: Store | undefined, specs: readonly string[], 
 
 /** Links whose IPv4 subnet the targets cover: IPv6 link-local neighbours there are the same home segment. */
 function zonesInside(addresses: readonly string[]): string[] {
-  const named = Object.entries(networkInterfaces()).flatMap(([name, list]) => (list ?? []).map((entry) => ({ ...entry, name })));
-  return linkLocalZonesInScope(named, addresses);
+  return linkLocalZonesInScope(namedInterfaces(), addresses);
+}
+
+function namedInterfaces() {
+  return Object.entries(networkInterfaces()).flatMap(([name, list]) => (list ?? []).map((entry) => ({ ...entry, name })));
 }
 
 function labelCommand(args: string[]): number {

@@ -80,3 +80,22 @@ export const unexpectedOpenServices: Rule = (host, knowledge) => {
     },
   ];
 };
+
+/** Ports where a login or a device's controls answer: reachable from the Internet, they matter most. */
+const MANAGEMENT_PORTS = new Set([21, 22, 23, 80, 443, 554, 1883, 2323, 5555, 7547, 8080, 8443, 8888]);
+
+export const ipv6GlobalServices: Rule = (host) =>
+  withField(host, 'ipv6.global-ports').map((o) => {
+    const ports = (o.fields['ipv6.global-ports'] ?? '').split(',').map(Number).filter((port) => Number.isInteger(port) && port > 0);
+    const management = ports.filter((port) => MANAGEMENT_PORTS.has(port));
+    return {
+      check: 'ipv6-global-services',
+      ...(management.length > 0 && { severity: 'medium' as const }),
+      confidence: 'high',
+      // One finding per address, filed under its first port.
+      ...(ports[0] !== undefined && { port: ports[0], transport: 'tcp' as const }),
+      summary: `The ${deviceWord(host.identity)} has the public IPv6 address ${o.fields['ipv6.global-address'] ?? ''} and answers there on port${ports.length === 1 ? '' : 's'} ${ports.join(', ')}: only your router's IPv6 firewall stands between ${ports.length === 1 ? 'it' : 'them'} and the Internet, which a scan from inside cannot check.`,
+      observations: [o.id],
+      facts: { address: o.fields['ipv6.global-address'] ?? '', ports: ports.join(', ') },
+    };
+  });

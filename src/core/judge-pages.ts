@@ -1,5 +1,6 @@
 // Findings from the pages a fingerprint names (probes/http/known-paths.ts): status pages that show
 // private data without a login, and camera pictures or streams served over plain HTTP. Pure.
+import type { Observation } from './model.js';
 import type { Rule } from './judge-kit.js';
 import { deviceWord, where, withField } from './judge-kit.js';
 import { SECRET_LEAK_KINDS, type InfoLeakKind } from '../signatures/schema.js';
@@ -23,34 +24,46 @@ function inWords(parts: readonly string[]): string {
 }
 
 export const unauthInfoEndpoint: Rule = (host) =>
-  withField(host, 'http.info-leaks').map((o) => {
-    const leaks = (o.fields['http.info-leaks'] ?? '').split(',').filter((kind): kind is InfoLeakKind => kind in LEAK_WORDS);
+  byPort(withField(host, 'http.info-leaks')).map((group) => {
+    const first = group[0]!;
+    const leaks = [...new Set(group.flatMap((o) => (o.fields['http.info-leaks'] ?? '').split(',')))].filter((kind): kind is InfoLeakKind => kind in LEAK_WORDS);
     const secret = leaks.some((kind) => SECRET_LEAK_KINDS.includes(kind));
+    const paths = group.map((o) => o.fields['http.info-path'] ?? '').join(', ');
     return {
       check: 'unauth-info-endpoint',
       ...(secret && { severity: 'high' as const }),
       confidence: 'high',
-      ...where(o),
-      summary: `The ${deviceWord(host.identity)}'s page ${o.fields['http.info-path'] ?? ''} on port ${o.port ?? 80} shows ${inWords(leaks.map((kind) => LEAK_WORDS[kind]))} to anyone on your network, without a password.`,
-      observations: [o.id],
-      facts: { path: o.fields['http.info-path'] ?? '', leaks: leaks.join(', ') },
+      ...where(first),
+      summary: `The ${deviceWord(host.identity)}'s page ${paths} on port ${first.port ?? 80} shows ${inWords(leaks.map((kind) => LEAK_WORDS[kind]))} to anyone on your network, without a password.`,
+      observations: group.map((o) => o.id),
+      facts: { paths, leaks: leaks.join(', ') },
     };
   });
 
+/** One finding per port: a camera usually serves its snapshot and its stream side by side. */
+function byPort(observations: readonly Observation[]): Observation[][] {
+  const groups = new Map<string, Observation[]>();
+  for (const o of observations) groups.set(`${o.port ?? ''}`, [...(groups.get(`${o.port ?? ''}`) ?? []), o]);
+  return [...groups.values()];
+}
+
 export const cleartextPersonalMedia: Rule = (host) =>
-  withField(host, 'http.media-auth').map((o) => {
-    const open = o.fields['http.media-auth'] === 'none';
-    const kind = o.fields['http.media-kind'] as keyof typeof MEDIA_WORDS | undefined;
-    const what = (kind !== undefined && MEDIA_WORDS[kind]) || 'pictures';
+  byPort(withField(host, 'http.media-auth')).map((group) => {
+    const first = group[0]!;
+    const open = group.filter((o) => o.fields['http.media-auth'] === 'none');
+    const shown = open.length > 0 ? open : group;
+    const what = inWords([...new Set(shown.map((o) => MEDIA_WORDS[o.fields['http.media-kind'] as keyof typeof MEDIA_WORDS] ?? 'pictures'))]);
+    const paths = shown.map((o) => o.fields['http.media-path'] ?? '').join(', ');
     return {
       check: 'cleartext-personal-media',
-      confidence: open ? 'high' : 'medium',
-      ...(!open && { confidenceReason: 'the address asks for a login while made-up ones are not found, so it exists; the picture itself was not fetched' }),
-      ...where(o),
-      summary: open
-        ? `The ${deviceWord(host.identity)} hands out ${what} at ${o.fields['http.media-path'] ?? ''} on port ${o.port ?? 80} over plain HTTP to anyone on your network, without a password.`
-        : `The ${deviceWord(host.identity)} serves ${what} at ${o.fields['http.media-path'] ?? ''} on port ${o.port ?? 80} over plain HTTP: with the password, both the password and the ${what} cross your network unencrypted.`,
-      observations: [o.id],
-      facts: { path: o.fields['http.media-path'] ?? '', login: open ? 'none' : 'asked, over plain HTTP' },
+      confidence: open.length > 0 ? 'high' : 'medium',
+      ...(open.length === 0 && { confidenceReason: 'the addresses ask for a login while made-up ones are not found, so they exist; no picture was fetched' }),
+      ...where(first),
+      summary:
+        open.length > 0
+          ? `The ${deviceWord(host.identity)} hands out ${what} at ${paths} on port ${first.port ?? 80} over plain HTTP to anyone on your network, without a password.`
+          : `The ${deviceWord(host.identity)} serves ${what} at ${paths} on port ${first.port ?? 80} over plain HTTP: with the password, both the password and the ${what} cross your network unencrypted.`,
+      observations: group.map((o) => o.id),
+      facts: { paths, login: open.length > 0 ? 'none' : 'asked, over plain HTTP' },
     };
   });

@@ -6,8 +6,11 @@ import { assessVersion } from './vulns.js';
 import { distributionRevision } from './versions.js';
 import { deviceWord, where, withField, type Draft, type HostEvidence, type Knowledge, type Rule } from './judge-kit.js';
 import { selfSignedOrExpiredCert, sshWeakAlgorithms, weakTls } from './judge-crypto.js';
-import { adbOverNetwork, tftpOrLegacyCleartext, unexpectedOpenServices } from './judge-exposure.js';
+import { adbOverNetwork, ipv6GlobalServices, tftpOrLegacyCleartext, unexpectedOpenServices } from './judge-exposure.js';
 import { cleartextPersonalMedia, unauthInfoEndpoint } from './judge-pages.js';
+import { onvifUnauth } from './judge-onvif.js';
+import { udpReflectorOther } from './judge-reflectors.js';
+import { upnpSubscribeCallback } from './judge-upnp-events.js';
 
 export type { HostEvidence } from './judge-kit.js';
 
@@ -401,6 +404,10 @@ const RULES: Readonly<Record<string, Rule>> = {
   'tftp-or-legacy-cleartext': tftpOrLegacyCleartext,
   'unexpected-open-services': unexpectedOpenServices,
   'unauth-info-endpoint': unauthInfoEndpoint,
+  'ipv6-global-services': ipv6GlobalServices,
+  'upnp-subscribe-callback': upnpSubscribeCallback,
+  'onvif-unauth': onvifUnauth,
+  'udp-reflector-other': udpReflectorOther,
   'cleartext-personal-media': cleartextPersonalMedia,
 };
 

@@ -294,17 +294,63 @@ export function linkLocalZonesInScope(interfaces: readonly NamedInterfaceAddress
   return zones;
 }
 
+/** 2000::/3, the global unicast range: an address reachable from the Internet if a firewall lets it. */
+export function isIpv6GlobalUnicast(address: string): boolean {
+  const groups = parseIpv6(splitZone(address).address);
+  return groups !== undefined && ((groups[0] ?? 0) & 0xe000) === 0x2000;
+}
+
+/** An IPv6 network as `address/length`, e.g. `2001:db8:77::/64`. */
+interface Ipv6Prefix {
+  groups: number[];
+  length: number;
+}
+
+function ipv6Prefix(cidr: string): Ipv6Prefix | undefined {
+  const [address = '', lengthText = ''] = cidr.split('/');
+  const groups = parseIpv6(address);
+  const length = Number(lengthText);
+  if (groups === undefined || !Number.isInteger(length) || length < 16 || length > 128) return undefined;
+  return { groups, length };
+}
+
+function inIpv6Prefix(groups: readonly number[], prefix: Ipv6Prefix): boolean {
+  for (let bit = 0; bit < prefix.length; bit += 16) {
+    const width = Math.min(16, prefix.length - bit);
+    const mask = (0xffff << (16 - width)) & 0xffff;
+    const index = bit / 16;
+    if (((groups[index] ?? 0) & mask) !== ((prefix.groups[index] ?? 0) & mask)) return false;
+  }
+  return true;
+}
+
 /**
- * The one yes/no for contacting an address: an IPv4 target, an explicit link-local target, or a
- * link-local neighbour (with its zone) on a link in scope. Multicast is never a target.
+ * The global IPv6 networks (`address/length`) the machine itself has on links in scope: devices
+ * there are on the same home link as the targeted IPv4 subnet, reached with the same right.
  */
-export function createScopeGuard(targetAddresses: readonly string[], linkLocalZones: readonly string[]): (address: string) => boolean {
+export function onLinkIpv6Prefixes(interfaces: readonly (NamedInterfaceAddress & { cidr?: string | null })[], zones: readonly string[]): string[] {
+  return interfaces
+    .filter((entry) => !entry.internal && entry.family === 'IPv6' && zones.includes(entry.name) && isIpv6GlobalUnicast(entry.address))
+    .flatMap((entry) => (entry.cidr && ipv6Prefix(entry.cidr) !== undefined ? [entry.cidr] : []));
+}
+
+/**
+ * The one yes/no for contacting an address: an IPv4 target, an explicit link-local target, a
+ * link-local neighbour (with its zone) on a link in scope, or a global IPv6 address inside one of
+ * the machine's own on-link prefixes of such a link. Multicast is never a target.
+ */
+export function createScopeGuard(targetAddresses: readonly string[], linkLocalZones: readonly string[], onLinkPrefixes: readonly string[] = []): (address: string) => boolean {
   const targets = new Set(targetAddresses.map((address) => canonicalScopedLinkLocal(address) ?? address));
   const zones = new Set(linkLocalZones);
+  const prefixes = onLinkPrefixes.map(ipv6Prefix).filter((prefix): prefix is Ipv6Prefix => prefix !== undefined);
   return (address) => {
     if (isIpv4(address)) {
       const first = Number(address.split('.')[0]);
       return first < 224 && targets.has(address);
+    }
+    if (isIpv6GlobalUnicast(address) && !address.includes('%')) {
+      const groups = parseIpv6(address);
+      return groups !== undefined && prefixes.some((prefix) => inIpv6Prefix(groups, prefix));
     }
     const scoped = canonicalScopedLinkLocal(address);
     if (scoped === undefined) return false;

@@ -11,7 +11,7 @@ import { isLocallyAdministered, normaliseMac } from '../core/mac.js';
 import { planCredentialAttempts, type PlannedAttempt } from '../core/plan.js';
 import { readLockoutRun, type WrongLogin } from '../core/lockout.js';
 import { randomBytes } from 'node:crypto';
-import { compareAddresses, createScopeGuard, type TargetSet } from '../core/policy.js';
+import { compareAddresses, createScopeGuard, isIpv6GlobalUnicast, type TargetSet } from '../core/policy.js';
 import type { SignaturePack } from '../signatures/compile.js';
 import { Channel, createLimiter, type Clock } from './concurrency.js';
 import type { Net } from './net.js';
@@ -49,6 +49,8 @@ export interface ScanConfig {
    * (`fe80::…%eth0`, learnt from mDNS or SSDP) are the same home segment and so in scope.
    */
   linkLocalZones: readonly string[];
+  /** The machine's own global IPv6 networks on those links (`2001:db8:1::/64`): addresses there are the same home link. */
+  onLinkIpv6Prefixes: readonly string[];
   /** `discovery` stops after liveness and the port scan (who is there, what is open). */
   depth: 'discovery' | 'full';
   /** The scanning machine's own addresses: its host is "this computer", not an unknown device. */
@@ -130,7 +132,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     },
   });
 
-  const inScopeAddress = createScopeGuard(config.targets.addresses, config.linkLocalZones);
+  const inScopeAddress = createScopeGuard(config.targets.addresses, config.linkLocalZones, config.onLinkIpv6Prefixes);
   const localAddresses = new Set(config.localAddresses);
   /** Address → the host it belongs to, for every alias learnt from A/AAAA records. */
   const aliasOf = new Map<string, HostState>();
@@ -440,6 +442,29 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     );
   };
 
+  /**
+   * A device with a global IPv6 address: which of its open ports also answer there. Those are the
+   * ones the router's IPv6 firewall alone keeps from the Internet (no NAT stands in front of them).
+   */
+  const checkGlobalIpv6 = async (host: HostState) => {
+    const globals = [...host.aliases].filter(isIpv6GlobalUnicast);
+    const ports = [...host.openTcp].sort((a, b) => a - b);
+    for (const address of globals) {
+      const answering: number[] = [];
+      await Promise.all(
+        ports.map(async (port) => {
+          const connected = await net.connectTcp(address, port, { timeoutMs: config.connectTimeoutMs, signal });
+          if (!connected.ok) return;
+          connected.conn.close();
+          answering.push(port);
+        }),
+      );
+      if (answering.length === 0) continue;
+      const fields = { 'ipv6.global-address': address, 'ipv6.global-ports': answering.sort((a, b) => a - b).join(',') };
+      record(host, 'ipv6-global', { kind: 'observation', fields });
+    }
+  };
+
   /** The outside scanner's view of one host; on failure the built-in port scan takes over. */
   const scanWithPortScanner = async (host: HostState, portScanner: NonNullable<ScanDeps['portScanner']>) => {
     const result = await portScanner(host.address, scanPorts, signal);
@@ -476,7 +501,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     await runProbesOfCategory(host, 'safe');
     for (const key of [...host.protocols.keys()]) if (key.startsWith('tcp/')) host.openTcp.add(Number(key.slice(4)));
     let described = describeHost(host);
-    await checkKnownPaths(host, described.identity);
+    await Promise.all([checkKnownPaths(host, described.identity), checkGlobalIpv6(host)]);
     if (config.credentials !== 'off' && !signal.aborted) {
       await tryCredentials(host, described.identity);
       if (config.credentials === 'try' && config.lockoutAttempts > 0) await testLockout(host, described.identity);

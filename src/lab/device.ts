@@ -33,6 +33,8 @@ export interface LabDeviceSpec {
    * print port prints whatever it receives): any count above zero is a failure.
    */
   mustNotTouch?: string[];
+  /** A global IPv6 address in the lab's /64 (registry.ts), besides the link-local one every host has. */
+  ipv6Global?: string;
   /** The MAC is locally administered (randomised per network, as phones do). */
   macRandomised?: boolean;
   /**

@@ -22,7 +22,7 @@ import {
   namespacePids,
   removeNamespaceConfig,
 } from './namespaces.js';
-import { LAB_DEVICES, SCANNER_ADDRESS, SCANNER_MAC, SCANNER_NAMESPACE } from './registry.js';
+import { LAB_DEVICES, LAB_IPV6_PREFIX_LENGTH, SCANNER_ADDRESS, SCANNER_IPV6, SCANNER_MAC, SCANNER_NAMESPACE } from './registry.js';
 import { CROWD_BLOCK, CROWD_ID, CROWD_NAMESPACE, createCrowd, crowdLayout, recordedCrowdSize } from './crowd.js';
 
 export { LabError } from './namespaces.js';
@@ -201,8 +201,20 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabStatus> {
     await mkdir(LAB_STATE_DIR, { recursive: true });
     await createSwitch();
     await Promise.all([
-      attachHost({ id: SCANNER_NAMESPACE.slice(LAB_NAMESPACE_PREFIX.length), ipv4: SCANNER_ADDRESS, mac: SCANNER_MAC }),
-      ...LAB_DEVICES.map(({ spec }) => attachHost({ id: spec.id, ipv4: spec.ipv4, mac: spec.mac })),
+      attachHost({
+        id: SCANNER_NAMESPACE.slice(LAB_NAMESPACE_PREFIX.length),
+        ipv4: SCANNER_ADDRESS,
+        mac: SCANNER_MAC,
+        ipv6Global: { address: SCANNER_IPV6, prefixLength: LAB_IPV6_PREFIX_LENGTH },
+      }),
+      ...LAB_DEVICES.map(({ spec }) =>
+        attachHost({
+          id: spec.id,
+          ipv4: spec.ipv4,
+          mac: spec.mac,
+          ...(spec.ipv6Global !== undefined && { ipv6Global: { address: spec.ipv6Global, prefixLength: LAB_IPV6_PREFIX_LENGTH } }),
+        }),
+      ),
     ]);
     if (crowdProgram !== undefined) await createCrowd(crowd);
     const deadline = Date.now() + READY_TIMEOUT_MS;

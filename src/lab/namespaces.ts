@@ -136,6 +136,8 @@ export interface HostLink {
   id: string;
   ipv4: string;
   mac: string;
+  /** A global IPv6 address on eth0, with its prefix length. */
+  ipv6Global?: { address: string; prefixLength: number };
 }
 
 /** Creates the host's namespace and plugs its eth0 into the switch. */
@@ -152,6 +154,7 @@ export async function attachHost(host: HostLink): Promise<void> {
     ['link', 'set', LAB_INTERFACE, 'address', host.mac],
     ['addr', 'add', `${host.ipv4}/24`, 'dev', LAB_INTERFACE],
     ['addr', 'add', `${linkLocalAddress(host.mac)}/64`, 'dev', LAB_INTERFACE, 'nodad'],
+    ...(host.ipv6Global !== undefined ? [['addr', 'add', `${host.ipv6Global.address}/${host.ipv6Global.prefixLength}`, 'dev', LAB_INTERFACE, 'nodad']] : []),
     ['link', 'set', LAB_INTERFACE, 'up'],
   ]);
 }

@@ -23,5 +23,11 @@ export const LAB_DEVICES: LabDevice[] = [router, camera, nas, mqttHub, smartTv, 
 export const LAB_SUBNET = '192.168.77.0/24';
 export const SCANNER_NAMESPACE = `${LAB_NAME}-scan`;
 export const SCANNER_ADDRESS = '192.168.77.50';
+/**
+ * The lab link's global IPv6 network, from the documentation prefix (RFC 3849), as a home whose
+ * provider delegates a /64 has one. The scanner holds an address in it, as the household laptop would.
+ */
+export const LAB_IPV6_PREFIX_LENGTH = 64;
+export const SCANNER_IPV6 = '2001:db8:77::50';
 /** The household laptop the scanner runs on. */
 export const SCANNER_MAC = '3c:22:fb:10:20:30';

@@ -178,3 +178,13 @@ describe('the opt-in lockout test', () => {
     }
   });
 });
+
+describe('services on a global IPv6 address', () => {
+  it('is medium when a login or control port answers there, info otherwise', () => {
+    const admin = judge([observation({ 'ipv6.global-address': '2001:db8:77::20', 'ipv6.global-ports': '80,554' })]);
+    expect(admin.find((f) => f.check === 'ipv6-global-services')).toMatchObject({ severity: 'medium', port: 80, transport: 'tcp' });
+    const media = judge([observation({ 'ipv6.global-address': '2001:db8:77::91', 'ipv6.global-ports': '7000' })]);
+    expect(media.find((f) => f.check === 'ipv6-global-services')?.severity).toBe('info');
+    expect(media.find((f) => f.check === 'ipv6-global-services')?.summary).toContain("only your router's IPv6 firewall");
+  });
+});

@@ -8,6 +8,7 @@ import {
   isIpv6Multicast,
   isLocalAddress,
   linkLocalZonesInScope,
+  onLinkIpv6Prefixes,
   parseIpv6,
   resolveTargets,
   TargetError,
@@ -153,5 +154,27 @@ describe('the scope guard with link-local neighbours', () => {
     expect(inScope('ff02::c')).toBe(false);
     expect(inScope('224.0.0.251')).toBe(false);
     expect(inScope('239.255.255.250')).toBe(false);
+  });
+});
+
+describe('global IPv6 addresses on the home link', () => {
+  const interfaces = [
+    { name: 'eth0', address: '192.168.1.10', netmask: '255.255.255.0', family: 'IPv4', internal: false },
+    { name: 'eth0', address: '2001:db8:77::fe', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', internal: false, cidr: '2001:db8:77::fe/64' },
+    { name: 'eth0', address: 'fe80::1', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', internal: false, cidr: 'fe80::1/64' },
+    { name: 'wg0', address: '2001:db8:99::2', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', internal: false, cidr: '2001:db8:99::2/64' },
+  ];
+
+  it('takes the machine\'s own global prefixes on links in scope only', () => {
+    expect(onLinkIpv6Prefixes(interfaces, ['eth0'])).toEqual(['2001:db8:77::fe/64']);
+    expect(onLinkIpv6Prefixes(interfaces, [])).toEqual([]);
+  });
+
+  it('admits a global address inside such a prefix and nothing else of the public range', () => {
+    const inScope = createScopeGuard(['192.168.1.20'], ['eth0'], ['2001:db8:77::fe/64']);
+    expect(inScope('2001:db8:77::91')).toBe(true);
+    expect(inScope('2001:db8:77:1::91')).toBe(false);
+    expect(inScope('2606:4700::1111')).toBe(false);
+    expect(createScopeGuard(['192.168.1.20'], [])('2001:db8:77::91')).toBe(false);
   });
 });

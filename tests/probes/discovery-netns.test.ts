@@ -154,6 +154,7 @@ describe.skipIf(!available)('discovery probes in a namespace-only LAN', () => {
     expect(seen.find((observation) => observation.fields['upnp.serviceType'] === 'urn:schemas-upnp-org:service:WANIPConnection:2')?.fields).toEqual({
       'upnp.serviceType': 'urn:schemas-upnp-org:service:WANIPConnection:2',
       'upnp.controlURL': '/ctl/IPConn',
+      'upnp.eventSubURL': '/evt/IPConn',
       'upnp.location': `http://${CAMERA}:5000/rootDesc.xml`,
     });
     const reflection = seen.find((observation) => 'ssdp.unicast-replies' in observation.fields);

@@ -142,12 +142,12 @@ describe('ssdp codec', () => {
     });
     expect(devices[2]?.fields['upnp.deviceType']).toBe('urn:schemas-upnp-org:device:WANConnectionDevice:2');
     expect(services).toEqual([
-      { serviceType: 'urn:schemas-upnp-org:service:Layer3Forwarding:1', controlURL: '/ctl/L3F' },
-      { serviceType: 'urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1', controlURL: '/ctl/CmnIfCfg' },
+      { serviceType: 'urn:schemas-upnp-org:service:Layer3Forwarding:1', controlURL: '/ctl/L3F', eventSubURL: '/evt/L3F' },
+      { serviceType: 'urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1', controlURL: '/ctl/CmnIfCfg', eventSubURL: '/evt/CmnIfCfg' },
       // A relative control URL is resolved against the LOCATION.
-      { serviceType: 'urn:schemas-upnp-org:service:WANIPConnection:2', controlURL: '/ctl/IPConn' },
+      { serviceType: 'urn:schemas-upnp-org:service:WANIPConnection:2', controlURL: '/ctl/IPConn', eventSubURL: '/evt/IPConn' },
       // One on another host keeps its full URL so nobody mistakes it for a path on this device.
-      { serviceType: 'urn:schemas-upnp-org:service:WANIPv6FirewallControl:1', controlURL: 'http://10.9.9.9/ctl/IP6FCtl' },
+      { serviceType: 'urn:schemas-upnp-org:service:WANIPv6FirewallControl:1', controlURL: 'http://10.9.9.9/ctl/IP6FCtl', eventSubURL: '/evt/IP6FCtl' },
     ]);
   });
 
@@ -159,6 +159,23 @@ describe('ssdp codec', () => {
     expect(parseDeviceDescription(fixture('ssdp/truncated-description.xml').toString(), 'http://192.168.77.1/').ok).toBe(false);
     expect(parseDeviceDescription('<root></root>', 'http://192.168.77.1/').ok).toBe(false);
     expect(parseDeviceDescription('\u0000\u0001garbage<<<', 'http://192.168.77.1/').ok).toBe(false);
+  });
+
+  it('keeps an event URL only on the LOCATION host: a path on its port, the full URL on another port', () => {
+    const service = (eventSubURL: string, urlBase = '') =>
+      `<root><URLBase>${urlBase}</URLBase><device><deviceType>urn:x:device:Tv:1</deviceType><serviceList><service><serviceType>urn:x:service:Av:1</serviceType><eventSubURL>${eventSubURL}</eventSubURL></service></serviceList></device></root>`;
+    const eventUrl = (xml: string) => {
+      const result = parseDeviceDescription(xml, 'http://192.168.77.60:52323/dmr.xml');
+      return result.ok ? result.description.services[0]?.eventSubURL : 'unparsed';
+    };
+    expect(eventUrl(service('upnp/event/AVT'))).toBe('/upnp/event/AVT');
+    expect(eventUrl(service('/evt?s=1', 'http://192.168.77.60:52323/base/'))).toBe('/evt?s=1');
+    expect(eventUrl(service('http://192.168.77.60:52324/evt'))).toBe('http://192.168.77.60:52324/evt');
+    expect(eventUrl(service('/evt', 'http://192.168.77.61:52323/'))).toBeUndefined();
+    expect(eventUrl(service('http://203.0.113.9/evt'))).toBeUndefined();
+    expect(eventUrl(service('https://192.168.77.60/evt'))).toBeUndefined();
+    expect(eventUrl(service('http://user:pw@192.168.77.60:52324/evt'))).toBeUndefined();
+    expect(eventUrl(service(''))).toBeUndefined();
   });
 
   it('resolves control URLs against URLBase or LOCATION', () => {

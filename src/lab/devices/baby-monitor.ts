@@ -9,6 +9,15 @@
 // - One SSH host key on many devices: SEC Consult, "House of Keys: Industry-Wide HTTPS Certificate
 //   and SSH Key Reuse Endangers Millions of Devices Worldwide", Nov 2015 (keys from firmware images
 //   and SDKs reused across vendors).
+// - ONVIF with user authentication switched off: the device service on the web port answers
+//   GetDeviceInformation to anyone, as users report of their home cameras (home-assistant/core#39182, a
+//   camera on port 80 whose ONVIF takes no username or password; agsh/onvif#94, a camera whose
+//   ONVIF get-calls need no login while its streams do). WS-Discovery answers unicast Probes with a
+//   ProbeMatch several times their size; ONVIF cameras were the bulk of the ~630,000 WS-Discovery
+//   reflectors on the Internet in 2019 (NJCCIC advisory "WS-Discovery-Based DDoS Attacks",
+//   cyber.nj.gov, Sep 2019). The ProbeMatch and device information are lab values in the shape of
+//   ONVIF Core's examples (scopes as in a public ProbeMatches of a Chinese IP camera, blog.csdn.net
+//   joyden818/17508079), not recorded from a unit.
 // - The web admin asks for HTTP Basic. Its password is random and unique to this device: no public
 //   source documents a MAC-derived default for a baby monitor or camera that the scanner's
 //   placeholders can express (see the helper report), so this device must NOT yield
@@ -16,6 +25,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AttemptCounter, LabDevice } from '../device.js';
+import { handleOnvifRequest, startWsDiscoveryResponder, type OnvifServiceOptions } from '../protocols/onvif.js';
 import { startRtspServer } from '../protocols/rtsp.js';
 import { startSshServer } from '../protocols/ssh.js';
 import { startTelnetServer } from '../protocols/telnet.js';
@@ -29,6 +39,11 @@ const IPV4 = '192.168.77.101';
 const REALM = 'Baby Monitor';
 /** Random, unique to this unit, in no credential list: guessing must fail. */
 const ADMIN_AUTHORIZATION = `Basic ${Buffer.from('admin:Vq7mT2xKp9Ld').toString('base64')}`;
+const ONVIF_PATH = '/onvif/device_service';
+const ONVIF: OnvifServiceOptions = {
+  auth: 'open',
+  information: { manufacturer: 'Hipcam', model: 'IPCAM', firmwareVersion: 'V9.1.4.1.16-20170407', serialNumber: 'HI1907C0A81265', hardwareId: 'V1.0' },
+};
 /** Main and sub stream of the Hipcam platform, and the generic paths such firmware also answers. */
 const STREAM_PATHS = ['/', '/11', '/12', '/live', '/live.sdp', '/stream1', '/h264'];
 
@@ -56,6 +71,10 @@ const SETTINGS_PAGE =
   '<body><h1>Baby Monitor</h1><p><a href="/live.htm">Live view</a> | <a href="/setup.htm">Settings</a></p></body></html>\n';
 
 function handleWeb(request: IncomingMessage, response: ServerResponse, attempts: AttemptCounter): void {
+  if (request.method === 'POST' && (request.url ?? '').split('?')[0] === ONVIF_PATH) {
+    handleOnvifRequest(request, response, ONVIF);
+    return;
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { Allow: 'GET, HEAD' }).end();
     return;
@@ -102,6 +121,8 @@ export const device: LabDevice = {
       { check: 'cleartext-admin-login', port: 80, transport: 'tcp', severity: 'medium' },
       // SSH and telnet are not in the camera profile (signatures/profiles/camera.yaml); 22 is the first.
       { check: 'unexpected-open-services', port: 22, transport: 'tcp', severity: 'medium' },
+      { check: 'onvif-unauth', port: 80, transport: 'tcp', severity: 'medium' },
+      { check: 'udp-reflector-other', port: 3702, transport: 'udp', severity: 'low' },
     ],
     mustNotReport: ['default-cred-accepted', 'weak-guessable-cred', 'password-derived-from-id', 'ssh-weak-algorithms'],
   },
@@ -118,6 +139,22 @@ export const device: LabDevice = {
           onLoginAttempt: () => attempts.record('rtsp'),
         }),
       () => startTftpServer({ host: IPV4, port: 69 }),
+      () =>
+        startWsDiscoveryResponder({
+          host: IPV4,
+          port: 3702,
+          endpoint: 'urn:uuid:2419d68a-2dd2-21b2-a205-e0b94d6c210f',
+          types: ['dn:NetworkVideoTransmitter'],
+          scopes: [
+            'onvif://www.onvif.org/type/NetworkVideoTransmitter',
+            'onvif://www.onvif.org/type/video_encoder',
+            'onvif://www.onvif.org/type/audio_encoder',
+            'onvif://www.onvif.org/hardware/IPCAM',
+            'onvif://www.onvif.org/name/IPCAM',
+            'onvif://www.onvif.org/location/country/china',
+          ],
+          xaddrs: [`http://${IPV4}${ONVIF_PATH}`],
+        }),
       () =>
         startTelnetServer({
           ipv4: IPV4,

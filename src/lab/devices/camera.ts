@@ -5,16 +5,39 @@
 // root/pass: Axis manuals of that era state that every Axis product ships with administrator
 // root and password pass (e.g. AXIS 2120 User's Manual, "System Security",
 // https://www.manualsdir.com/manuals/37853/axis-communications-2120.html?page=30).
+//
+// ONVIF: Axis firmware of this web-interface generation (Setup > System Options) enables ONVIF
+// only with a user created for it and then asks for that user on every ONVIF request ("By creating
+// a user you automatically enable ONVIF communication. Use the username and password with all
+// ONVIF communication with the product.", AXIS P3224-V Mk II user manual, System Options >
+// Security > ONVIF). No ONVIF user is set up here, so the device service refuses
+// GetDeviceInformation as not authorized. As an ONVIF device it is discoverable by default and
+// answers WS-Discovery Probes (ONVIF Core Specification, "Device discovery > Modes of operation"),
+// which makes it a small reflector like any other.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import type { AttemptCounter, LabDevice, RunningDevice } from '../device.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
+import { handleOnvifRequest, startWsDiscoveryResponder, type OnvifServiceOptions } from '../protocols/onvif.js';
 import { listen } from '../listen.js';
 
 const IPV4 = '192.168.77.20';
 const REALM = 'AXIS_00408C1A2B3C';
 const DEFAULT_AUTHORIZATION = `Basic ${Buffer.from('root:pass').toString('base64')}`;
+const ONVIF_PATH = '/onvif/device_service';
+const ONVIF: OnvifServiceOptions = { auth: 'username-token' };
 const MAX_RTSP_REQUEST_BYTES = 8192;
+/**
+ * VAPIX picture URLs (https://developer.axis.com/vapix/network-video/video-streaming): a JPEG
+ * snapshot and a Motion JPEG stream, over plain HTTP behind the same Basic login as the pages.
+ */
+const PICTURES = new Map([
+  ['/axis-cgi/jpg/image.cgi', 'image/jpeg'],
+  ['/axis-cgi/mjpg/video.cgi', 'multipart/x-mixed-replace; boundary=myboundary'],
+]);
+const PROTECTED_PATHS = new Set(['/', '/view/index.shtml', ...PICTURES.keys()]);
+/** The start of a JPEG (SOI, then an APP0 marker): enough for any client to know what it got. */
+const TINY_JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]);
 const IDLE_TIMEOUT_MS = 30_000;
 
 const UNAUTHORIZED_PAGE =
@@ -29,11 +52,15 @@ const HOME_PAGE =
 function handleHttp(request: IncomingMessage, response: ServerResponse, attempts: AttemptCounter): void {
   response.setHeader('Server', 'Boa/0.94.14rc21');
   const path = (request.url ?? '/').split('?')[0];
+  if (request.method === 'POST' && path === ONVIF_PATH) {
+    handleOnvifRequest(request, response, ONVIF);
+    return;
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(501, { 'Content-Type': 'text/html' }).end();
     return;
   }
-  if (path !== '/' && path !== '/view/index.shtml') {
+  if (path === undefined || !PROTECTED_PATHS.has(path)) {
     response.writeHead(404, { 'Content-Type': 'text/html' });
     response.end('<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD><BODY><H1>404 Not Found</H1></BODY></HTML>\n');
     return;
@@ -46,6 +73,12 @@ function handleHttp(request: IncomingMessage, response: ServerResponse, attempts
       'Content-Type': 'text/html',
     });
     response.end(UNAUTHORIZED_PAGE);
+    return;
+  }
+  const picture = PICTURES.get(path);
+  if (picture !== undefined) {
+    response.writeHead(200, { 'Content-Type': picture });
+    response.end(TINY_JPEG);
     return;
   }
   response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
@@ -163,8 +196,11 @@ export const device: LabDevice = {
       // Boa, the camera's web server, has had no release since 2005.
       { check: 'eol-component', port: 80, transport: 'tcp', severity: 'medium' },
       { check: 'version-banner-disclosure', port: 80, transport: 'tcp', severity: 'low' },
+      { check: 'udp-reflector-other', port: 3702, transport: 'udp', severity: 'low' },
+      // The VAPIX snapshot and stream: behind a login, but over plain HTTP.
+      { check: 'cleartext-personal-media', port: 80, transport: 'tcp', severity: 'high' },
     ],
-    mustNotReport: ['rtsp-no-auth', 'no-auth-admin'],
+    mustNotReport: ['rtsp-no-auth', 'no-auth-admin', 'onvif-unauth'],
   },
 
   async start({ attempts }): Promise<RunningDevice> {
@@ -179,6 +215,20 @@ export const device: LabDevice = {
     });
     await listen(http, 80, IPV4);
     await listen(rtsp, 554, IPV4);
+    const wsd = await startWsDiscoveryResponder({
+      host: IPV4,
+      port: 3702,
+      endpoint: 'urn:uuid:5f5a69c2-e0ae-504f-829b-00408c1a2b3c',
+      types: ['dn:NetworkVideoTransmitter', 'tds:Device'],
+      scopes: [
+        'onvif://www.onvif.org/type/video_encoder',
+        'onvif://www.onvif.org/type/audio_encoder',
+        'onvif://www.onvif.org/hardware/M1011',
+        'onvif://www.onvif.org/name/AXIS%20M1011',
+        'onvif://www.onvif.org/location/',
+      ],
+      xaddrs: [`http://${IPV4}${ONVIF_PATH}`],
+    });
     const txt = { macaddress: '00408C1A2B3C', model: 'M1011', fw: '5.20.1' };
     const mdns = await startMdnsResponder({
       hostname: 'axis-00408c1a2b3c',
@@ -192,7 +242,7 @@ export const device: LabDevice = {
       stop: async () => {
         http.closeAllConnections();
         for (const socket of rtspSockets) socket.destroy();
-        await Promise.all([close(http), close(rtsp), mdns.stop()]);
+        await Promise.all([close(http), close(rtsp), mdns.stop(), wsd.stop()]);
       },
     };
   },

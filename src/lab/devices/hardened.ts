@@ -33,6 +33,7 @@ export const device: LabDevice = {
       'onvif-unauth',
       'udp-reflector-other',
       'upnp-subscribe-callback',
+      'ipv6-global-services',
     ],
   },
 

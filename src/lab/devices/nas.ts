@@ -1,9 +1,13 @@
 // A Synology DiskStation DS218j on DSM 6.2: anonymous FTP left on, SNMP with the `public`
 // community, and the mDNS records DSM advertises (its model, serial and MAC in the TXT of
 // _http._tcp). The web UI on 5000 is advertised but switched off, so that port is closed.
+// Its Windows file service is Samba, whose nmbd answers NetBIOS node-status questions on UDP 137
+// (Synology's "What network ports are used by DSM services?" lists 137-139 and 445 for it): the
+// names below are what nmbd 4.17 answered for this host and workgroup (tests/fixtures/netbios-ns).
 import type { LabDevice } from '../device.js';
 import { startFtpServer } from '../protocols/ftp.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
+import { startNetbiosNameServer } from '../protocols/netbios.js';
 import { startSnmpAgent } from '../protocols/snmp.js';
 import { startInOrder, startOpenPortWithoutService } from './servers.js';
 
@@ -33,6 +37,8 @@ export const device: LabDevice = {
       // sysDescr shows Linux 3.10, a kernel series long out of support.
       { check: 'eol-component', port: 161, transport: 'udp', severity: 'medium' },
       { check: 'version-banner-disclosure', port: 161, transport: 'udp', severity: 'low' },
+      // A 50-byte node-status question draws a 193-byte answer.
+      { check: 'udp-reflector-other', port: 137, transport: 'udp', severity: 'low' },
     ],
   },
 
@@ -73,6 +79,19 @@ export const device: LabDevice = {
           ],
         }),
       () => startOpenPortWithoutService(IPV4, 445),
+      () =>
+        startNetbiosNameServer({
+          host: IPV4,
+          port: 137,
+          // nmbd registers its name as workstation, messenger and server, and joins the workgroup (nmbd_mynames.c).
+          names: [
+            { name: HOSTNAME, suffix: 0x00 },
+            { name: HOSTNAME, suffix: 0x03 },
+            { name: HOSTNAME, suffix: 0x20 },
+            { name: 'WORKGROUP', suffix: 0x00, group: true },
+            { name: 'WORKGROUP', suffix: 0x1e, group: true },
+          ],
+        }),
       () =>
         startMdnsResponder({
           hostname: HOSTNAME,

@@ -2,9 +2,12 @@
 // port mappings that put the camera on the Internet, telnet with the factory login, and a web
 // login page over plain HTTP and over an HTTPS that still accepts TLS 1.0 with a self-signed
 // 1024-bit RSA certificate. The lab never changes state: mappings cannot be added or removed.
+// Its UPnP stack, libupnp 1.6.19, accepts any event CALLBACK (CallStranger): pupnp checks delivery
+// URLs only since the fix of June 2020 (https://github.com/pupnp/pupnp/issues/180, "Yes, it is
+// vulnerable"; fix in https://github.com/pupnp/pupnp/pull/181), long after 1.6.19.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LabDevice, RunningDevice } from '../device.js';
-import { startSsdpResponder } from '../protocols/ssdp.js';
+import { startSsdpResponder, upnpEventHandler } from '../protocols/ssdp.js';
 import { startTelnetServer } from '../protocols/telnet.js';
 import { labPem, startHttpsServer } from '../protocols/tls.js';
 import { listen } from '../listen.js';
@@ -17,6 +20,7 @@ const WAN_DEVICE_UDN = 'uuid:2fac1234-31f8-11b4-a222-4846fb123457';
 const WAN_CONNECTION_DEVICE_UDN = 'uuid:2fac1234-31f8-11b4-a222-4846fb123458';
 const WAN_IP_CONNECTION = 'urn:schemas-upnp-org:service:WANIPConnection:1';
 const CONTROL_PATH = '/upnp/control/WANIPConn1';
+const EVENT_PATHS = ['/upnp/event/L3F', '/upnp/event/WANIPConn1'];
 const MAX_BODY_BYTES = 16 * 1024;
 const IDLE_TIMEOUT_MS = 30_000;
 
@@ -40,7 +44,7 @@ const DESCRIPTION_XML = `<?xml version="1.0"?>
 <serviceId>urn:upnp-org:serviceId:L3Forwarding1</serviceId>
 <SCPDURL>/L3F.xml</SCPDURL>
 <controlURL>/upnp/control/L3F</controlURL>
-<eventSubURL>/upnp/event/L3F</eventSubURL>
+<eventSubURL>${EVENT_PATHS[0]}</eventSubURL>
 </service>
 </serviceList>
 <deviceList>
@@ -63,7 +67,7 @@ const DESCRIPTION_XML = `<?xml version="1.0"?>
 <serviceId>urn:upnp-org:serviceId:WANIPConn1</serviceId>
 <SCPDURL>/WANIPCn.xml</SCPDURL>
 <controlURL>${CONTROL_PATH}</controlURL>
-<eventSubURL>/upnp/event/WANIPConn1</eventSubURL>
+<eventSubURL>${EVENT_PATHS[1]}</eventSubURL>
 </service>
 </serviceList>
 </device>
@@ -261,8 +265,11 @@ function readBody(request: IncomingMessage, response: ServerResponse): Promise<s
   });
 }
 
+const upnpEvents = upnpEventHandler({ ipv4: IPV4, callbacks: 'any', paths: EVENT_PATHS });
+
 async function handleUpnp(request: IncomingMessage, response: ServerResponse): Promise<void> {
   response.setHeader('Server', UPNP_SERVER);
+  if (upnpEvents(request, response)) return;
   const path = (request.url ?? '/').split('?')[0];
   const xmlType = 'text/xml; charset="utf-8"';
   if (request.method === 'GET' && path === '/description.xml') {
@@ -359,6 +366,8 @@ export const device: LabDevice = {
       // 1.6.21, the latter critical) and CVE-2020-13848, per signatures/versions/libupnp.yaml.
       { check: 'known-vulnerable-version', port: UPNP_PORT, transport: 'tcp', severity: 'critical' },
       { check: 'version-banner-disclosure', port: UPNP_PORT, transport: 'tcp', severity: 'low' },
+      // libupnp 1.6.19 predates the CallStranger fix: SUBSCRIBE with a loopback CALLBACK is accepted.
+      { check: 'upnp-subscribe-callback', port: UPNP_PORT, transport: 'tcp', severity: 'medium' },
     ],
   },
 

@@ -5,7 +5,19 @@
 //
 // Read-only: the real device changes state on GET (/relay/0?turn=on, /settings?name=...); the
 // lab serves fixed pages and ignores every query string.
+//
+// Gen1 Shellies also speak CoIoT, Shelly's protocol on CoAP (UDP 5683), switched on by default
+// ("coiot": {"enabled": true} in /settings). Per "The CoIoT Protocol for Shelly devices" (rev 1.0,
+// https://shelly-api-docs.shelly.cloud/gen1/docs/coiot/v1/CoIoT%20for%20Shelly%20devices%20(rev%201.0)%20.pdf)
+// it answers GETs of /cit/d (device description) and /cit/s (status) with JSON, piggybacked on the
+// ACK, every response with a payload carrying option 3332, the global device id
+// `<devtype>#<devid>#<version>` (the coiot-coap client's model.ts; `SHSW-1#68A038#1` in
+// ioBroker.shelly issue #82), CoIoT version 2 since firmware 1.8 (openHAB Shelly binding, "Advanced
+// Users"). NOT SOURCED: what a Shelly answers to GET /.well-known/core. The lab lists its two
+// CoIoT resources there, as RFC 7252 §7.2 says CoAP servers should (CoRE Link Format discovery); a
+// real device may answer 4.04 instead, which would be no amplification at all.
 import type { LabDevice } from '../device.js';
+import { startCoapServer } from '../protocols/coap.js';
 import { startHttpServer, type HttpPage } from '../protocols/http.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
 import { startInOrder } from './servers.js';
@@ -16,6 +28,33 @@ const MAC_HEX = MAC.replace(/:/g, '').toUpperCase();
 const DEVICE_ID = `shellyplug-s-${MAC_HEX}`;
 const NAME = 'Küche.Steckdose v1.2 – Kaffeemaschine';
 const FIRMWARE = '20230913-112003/v1.14.0-gcb84623';
+
+/** CoIoT option 3332 (COIOT_OPTION_GLOBAL_DEVID): device type, MAC tail, CoIoT version (2). */
+const COIOT_DEVICE_ID = `SHPLG-S#${MAC_HEX.slice(-6)}#2`;
+const COIOT_OPTION_GLOBAL_DEVID = 3332;
+
+/**
+ * The CoIoT v2 description and status of a Plug S: blocks and sensors (id, type, description, unit,
+ * range, linked blocks) as the coiot-coap client's model.ts describes them, and a status of
+ * [channel, sensor id, value] triples as quoted from real devices in Home Assistant issues #48485
+ * and #56978 (1101 output, 4101 power, 4103 energy, 6102 overpower, 3104 temperature, 6101 overtemp).
+ */
+const COIOT_DESCRIPTION = {
+  blk: [
+    { I: 1, D: 'relay_0' },
+    { I: 2, D: 'device' },
+  ],
+  sen: [
+    { I: 9103, T: 'EVC', D: 'cfgChanged', R: 'U16', L: 2 },
+    { I: 1101, T: 'S', D: 'output', R: '0/1', L: 1 },
+    { I: 4101, T: 'P', D: 'power', U: 'W', R: ['0/2500', '-1'], L: 1 },
+    { I: 4103, T: 'E', D: 'energy', U: 'Wmin', R: ['U32', '-1'], L: 1 },
+    { I: 6102, T: 'A', D: 'overpower', R: ['0/1', '-1'], L: 1 },
+    { I: 3104, T: 'T', D: 'deviceTemp', U: 'C', R: ['-40/300', '999'], L: 2 },
+    { I: 6101, T: 'A', D: 'overtemp', R: ['0/1', '-1'], L: 2 },
+  ],
+};
+const COIOT_STATUS = { G: [[0, 9103, 0], [0, 1101, 0], [0, 4101, 0], [0, 4103, 0], [0, 6102, 0], [0, 3104, 24.1], [0, 6101, 0]] };
 
 const json = (value: unknown): HttpPage => ({ contentType: 'application/json', body: JSON.stringify(value) });
 
@@ -77,6 +116,8 @@ export const device: LabDevice = {
       { check: 'no-auth-admin', port: 80, transport: 'tcp', severity: 'critical' },
       // TXT id carries the MAC.
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+      // A 25-byte GET of /.well-known/core draws a 48-byte answer (see the note on CoIoT above).
+      { check: 'udp-reflector-other', port: 5683, transport: 'udp', severity: 'low' },
     ],
     // No login exists, so a 200 is no credential hit and no password crosses the network.
     mustNotReport: ['default-cred-accepted', 'weak-guessable-cred', 'cleartext-admin-login'],
@@ -94,6 +135,16 @@ export const device: LabDevice = {
             '/shelly': json(SHELLY_INFO),
             '/settings': json(SETTINGS),
           },
+        }),
+      () =>
+        startCoapServer({
+          host: IPV4,
+          port: 5683,
+          resources: [
+            { path: '/cit/d', payload: JSON.stringify(COIOT_DESCRIPTION) },
+            { path: '/cit/s', payload: JSON.stringify(COIOT_STATUS) },
+          ],
+          responseOptions: [{ number: COIOT_OPTION_GLOBAL_DEVID, value: Buffer.from(COIOT_DEVICE_ID, 'latin1') }],
         }),
       () =>
         startMdnsResponder({

@@ -1,10 +1,13 @@
 // A Sony BRAVIA Google TV: Chromecast built in (mDNS _googlecast._tcp with its full TXT, the
 // eureka_info endpoint on 8008, the TLS cast channel on 8009) and a UPnP MediaRenderer whose
-// description on 52323 tells anyone on the LAN its model, serial and name.
+// description on 52323 tells anyone on the LAN its model, serial and name. Its event URLs refuse
+// a CALLBACK outside the TV's subnet, as UPnP Device Architecture 2.0 (2020-04-17) §4.1.1 asks:
+// the lab's negative case for upnp-subscribe-callback. That is a lab choice for a 2021 model, not
+// a documented property of BRAVIA firmware.
 import * as http from 'node:http';
 import type { LabDevice } from '../device.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
-import { startSsdpResponder } from '../protocols/ssdp.js';
+import { startSsdpResponder, startUpnpHttpServer } from '../protocols/ssdp.js';
 import { startInOrder, startOpenPortWithoutService } from './servers.js';
 import { listen } from '../listen.js';
 
@@ -15,6 +18,7 @@ const FRIENDLY_NAME = "Anna's TV";
 const UPNP_PORT = 52323;
 const UPNP_SERVER = 'Linux/4.9 UPnP/1.0 Sony-BRAVIA/1.0';
 const DEVICE_UUID = 'uuid:00000000-0000-1010-8000-fcf152aabbcc';
+const EVENT_PATHS = ['/upnp/event/RenderingControl', '/upnp/event/ConnectionManager', '/upnp/event/AVTransport'];
 
 const MEDIA_RENDERER_DESCRIPTION = `<?xml version="1.0" encoding="UTF-8"?>
 <root xmlns="urn:schemas-upnp-org:device-1-0">
@@ -35,21 +39,21 @@ const MEDIA_RENDERER_DESCRIPTION = `<?xml version="1.0" encoding="UTF-8"?>
         <serviceId>urn:upnp-org:serviceId:RenderingControl</serviceId>
         <SCPDURL>/RenderingControlSCPD.xml</SCPDURL>
         <controlURL>/upnp/control/RenderingControl</controlURL>
-        <eventSubURL>/upnp/event/RenderingControl</eventSubURL>
+        <eventSubURL>${EVENT_PATHS[0]}</eventSubURL>
       </service>
       <service>
         <serviceType>urn:schemas-upnp-org:service:ConnectionManager:1</serviceType>
         <serviceId>urn:upnp-org:serviceId:ConnectionManager</serviceId>
         <SCPDURL>/ConnectionManagerSCPD.xml</SCPDURL>
         <controlURL>/upnp/control/ConnectionManager</controlURL>
-        <eventSubURL>/upnp/event/ConnectionManager</eventSubURL>
+        <eventSubURL>${EVENT_PATHS[1]}</eventSubURL>
       </service>
       <service>
         <serviceType>urn:schemas-upnp-org:service:AVTransport:1</serviceType>
         <serviceId>urn:upnp-org:serviceId:AVTransport</serviceId>
         <SCPDURL>/AVTransportSCPD.xml</SCPDURL>
         <controlURL>/upnp/control/AVTransport</controlURL>
-        <eventSubURL>/upnp/event/AVTransport</eventSubURL>
+        <eventSubURL>${EVENT_PATHS[2]}</eventSubURL>
       </service>
     </serviceList>
   </device>
@@ -70,16 +74,22 @@ export const device: LabDevice = {
       { check: 'upnp-description-leak', port: UPNP_PORT, transport: 'tcp', severity: 'low' },
       { check: 'ssdp-unicast-reply', port: 1900, transport: 'udp', severity: 'low' },
     ],
+    mustNotReport: ['upnp-subscribe-callback'],
   },
 
   async start() {
     return startInOrder([
       () =>
-        startStaticHttpServer(IPV4, UPNP_PORT, UPNP_SERVER, {
-          '/dmr.xml': { contentType: 'text/xml; charset="utf-8"', body: MEDIA_RENDERER_DESCRIPTION },
+        startUpnpHttpServer({
+          host: IPV4,
+          port: UPNP_PORT,
+          server: UPNP_SERVER,
+          pages: { '/dmr.xml': { contentType: 'text/xml; charset="utf-8"', body: MEDIA_RENDERER_DESCRIPTION } },
+          events: { ipv4: IPV4, callbacks: 'same-subnet', paths: EVENT_PATHS },
+          notFound: { contentType: 'text/plain', body: 'Not Found' },
         }),
       () =>
-        startStaticHttpServer(IPV4, 8008, undefined, {
+        startStaticHttpServer(IPV4, 8008, {
           '/setup/eureka_info': { contentType: 'application/json', body: EUREKA_INFO },
         }),
       () => startOpenPortWithoutService(IPV4, 8009),
@@ -135,11 +145,9 @@ interface StaticResource {
 async function startStaticHttpServer(
   host: string,
   port: number,
-  serverHeader: string | undefined,
   resources: Record<string, StaticResource>,
 ): Promise<{ stop(): Promise<void> }> {
   const server = http.createServer((request, response) => {
-    if (serverHeader !== undefined) response.setHeader('Server', serverHeader);
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     const resource = Object.hasOwn(resources, path) ? resources[path] : undefined;
     if (request.method !== 'GET' && request.method !== 'HEAD') {

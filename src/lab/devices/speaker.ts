@@ -9,6 +9,8 @@ import { startMdnsResponder } from '../protocols/mdns.js';
 import { startInOrder } from './servers.js';
 
 const IPV4 = '192.168.77.91';
+/** Its SLAAC address in the home's /64: AirPlay answers there as on IPv4. */
+const IPV6_GLOBAL = '2001:db8:77::91';
 const MAC = 'd4:90:9c:5e:7a:11';
 const HOSTNAME = 'Kitchen';
 const ROOM_NAME = 'Kitchen';
@@ -28,9 +30,12 @@ export const device: LabDevice = {
     mac: MAC,
     hostname: HOSTNAME,
     truth: { vendor: 'Apple', model: 'HomePod mini', type: 'speaker', firmware: OS_VERSION },
+    ipv6Global: IPV6_GLOBAL,
     expectedFindings: [
       // TXT: deviceid is the MAC; model and osvers together name the exact software.
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+      // AirPlay on the global address: only the router's IPv6 firewall guards it (info: no login port).
+      { check: 'ipv6-global-services', port: AIRPLAY_PORT, transport: 'tcp', severity: 'info' },
     ],
   },
 
@@ -38,7 +43,8 @@ export const device: LabDevice = {
     return startInOrder([
       () =>
         startHttpServer({
-          host: IPV4,
+          // Every address, the global IPv6 one included.
+          host: '::',
           port: AIRPLAY_PORT,
           server: `AirTunes/${AIRPLAY_VERSION}`,
           // AirPlay clients use RTSP and POST here; a plain GET finds nothing.
@@ -50,6 +56,7 @@ export const device: LabDevice = {
           hostname: HOSTNAME,
           ipv4: IPV4,
           ipv6: { address: linkLocalAddress(MAC), interface: LAB_INTERFACE },
+          globalIpv6: IPV6_GLOBAL,
           families: [6],
           services: [
             {

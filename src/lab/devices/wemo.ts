@@ -1,11 +1,14 @@
 // A Belkin WeMo Insight smart plug whose SSDP stack answers only M-SEARCHes sent straight to it:
 // it ignores the multicast group and never announces itself, so only a scanner that asks each host
 // directly finds it. Its setup.xml gives away serial number and MAC, and an SSH server (dropbear)
-// is left open on a plug that has no use for one; it lets nobody in.
+// is left open on a plug that has no use for one; it lets nobody in. Its UPnP event URLs accept
+// any CALLBACK (CallStranger): Belkin's advisory of 16 June 2020 agreed with the researcher's
+// assessment and promised firmware updates for Wemo products that could be affected
+// (https://www.belkin.com/support-article/?articleNum=275531, "CallStranger Vulnerability");
+// this plug has not had one.
 import type { LabDevice } from '../device.js';
-import { startHttpServer } from '../protocols/http.js';
 import { startSshServer } from '../protocols/ssh.js';
-import { startSsdpResponder } from '../protocols/ssdp.js';
+import { startSsdpResponder, startUpnpHttpServer } from '../protocols/ssdp.js';
 import { startInOrder } from './servers.js';
 
 const IPV4 = '192.168.77.92';
@@ -65,6 +68,8 @@ export const device: LabDevice = {
       { check: 'upnp-description-leak', port: UPNP_PORT, transport: 'tcp', severity: 'low' },
       // A plug needs no remote shell.
       { check: 'unexpected-open-services', port: 22, transport: 'tcp', severity: 'medium' },
+      // SUBSCRIBE with a CALLBACK on the plug's own loopback is accepted.
+      { check: 'upnp-subscribe-callback', port: UPNP_PORT, transport: 'tcp', severity: 'medium' },
     ],
     mustNotReport: ['default-cred-accepted', 'weak-guessable-cred'],
   },
@@ -72,11 +77,12 @@ export const device: LabDevice = {
   async start({ attempts }) {
     return startInOrder([
       () =>
-        startHttpServer({
+        startUpnpHttpServer({
           host: IPV4,
           port: UPNP_PORT,
           server: UPNP_SERVER,
           pages: { '/setup.xml': { contentType: 'text/xml', body: SETUP_XML } },
+          events: { ipv4: IPV4, callbacks: 'any', paths: BELKIN_SERVICES.map((name) => `/upnp/event/${name}1`) },
         }),
       () =>
         startSshServer({

@@ -26,6 +26,8 @@ export interface MdnsResponderOptions {
   ipv4: string;
   /** The device's link-local IPv6 address (its AAAA record) and the interface it is on. */
   ipv6?: { address: string; interface: string };
+  /** A global IPv6 address the device also has: one more AAAA record. */
+  globalIpv6?: string;
   /**
    * The families the responder listens and answers on (default IPv4 only). A device with [6]
    * ignores IPv4 mDNS altogether, though its answers still carry its A record. 6 needs `ipv6`.
@@ -232,6 +234,7 @@ class RecordSet {
     });
     this.addressRecords = [address(TYPE_A, encodeA(options.ipv4))];
     if (options.ipv6) this.addressRecords.push(address(TYPE_AAAA, encodeAaaa(options.ipv6.address)));
+    if (options.globalIpv6) this.addressRecords.push(address(TYPE_AAAA, encodeAaaa(options.globalIpv6)));
     for (const record of this.addressRecords) this.add(record);
     const enumerationName = ['_services', '_dns-sd', '_udp', 'local'];
     const seenTypes = new Set<string>();

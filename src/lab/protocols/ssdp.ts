@@ -1,10 +1,15 @@
-// A small SSDP responder for a lab device (UPnP Device Architecture 1.0, §1: discovery).
+// A small SSDP responder for a lab device (UPnP Device Architecture 1.0, §1: discovery), and the
+// HTTP side of its UPnP stack: description pages and event subscriptions (§4: eventing).
 //
 // Two sockets on port 1900: one bound to the group address receives only multicast M-SEARCHes,
 // one bound to the device's address receives only unicast ones and sends every reply, so the
 // device can be told to ignore multicast searches and still answer unicast ones (then it does not
 // join the group at all, like a device whose SSDP stack only serves direct requests).
+import { randomUUID } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isIPv4 } from 'node:net';
+import { listen } from '../listen.js';
 
 export interface SsdpResponderOptions {
   ipv4: string;
@@ -167,4 +172,169 @@ export async function startSsdpResponder(options: SsdpResponderOptions): Promise
   }
 
   return { stop };
+}
+
+// ---- eventing ----------------------------------------------------------------------------------
+
+/**
+ * How a device's UPnP stack treats the CALLBACK of an event SUBSCRIBE. `any`: every delivery URL
+ * is accepted (CallStranger, CVE-2020-12695; UDA before 2.0 of 2020-04-17 did not forbid it).
+ * `same-subnet`: a delivery URL outside the device's own subnet gets 412 Precondition Failed, as
+ * UDA 2.0 §4.1.1 requires and pupnp's fix (gena_validate_delivery_urls, pull request #181) does.
+ */
+export type CallbackPolicy = 'any' | 'same-subnet';
+
+export interface UpnpEventOptions {
+  /** The device's IPv4 address; `same-subnet` compares callbacks with its /24. */
+  ipv4: string;
+  callbacks: CallbackPolicy;
+  /** The eventSubURL paths the description names. */
+  paths: readonly string[];
+}
+
+/** The lab LAN is one /24 (namespaces.ts gives every address that prefix). */
+const LAB_PREFIX_OCTETS = 3;
+const MAX_SUBSCRIPTIONS = 64;
+const DEFAULT_SUBSCRIPTION_SECONDS = 1800;
+const MAX_CALLBACK_HEADER = 512;
+
+interface Subscription {
+  path: string;
+  expires: number;
+}
+
+/** The delivery URLs of a CALLBACK header (`<url>` one or more times); undefined when malformed (UDA 1.1 §4.1.2). */
+function deliveryUrls(header: string): URL[] | undefined {
+  if (header.length > MAX_CALLBACK_HEADER || !/^(<[^<>]+>)+$/.test(header)) return undefined;
+  const urls: URL[] = [];
+  for (const [, text] of header.matchAll(/<([^<>]+)>/g)) {
+    try {
+      const url = new URL(text ?? '');
+      if (url.protocol !== 'http:') return undefined;
+      urls.push(url);
+    } catch {
+      return undefined;
+    }
+  }
+  return urls;
+}
+
+function sameSubnet(url: URL, ipv4: string): boolean {
+  if (!isIPv4(url.hostname)) return false;
+  const prefix = (address: string): string => address.split('.').slice(0, LAB_PREFIX_OCTETS).join('.');
+  return prefix(url.hostname) === prefix(ipv4);
+}
+
+/** TIMEOUT: Second-N as asked, capped; the default when absent or `infinite` (UDA 1.1 §4.1.2). */
+function grantedSeconds(header: string | undefined): number {
+  const seconds = Number(/^Second-(\d{1,6})$/i.exec(header ?? '')?.[1]);
+  return Number.isInteger(seconds) && seconds > 0 ? Math.min(seconds, DEFAULT_SUBSCRIPTION_SECONDS) : DEFAULT_SUBSCRIPTION_SECONDS;
+}
+
+/**
+ * SUBSCRIBE and UNSUBSCRIBE on the event paths (UDA 1.1 §4.1.2-§4.1.4), answered as a stack with
+ * the given callback policy would. The returned handler says whether it answered the request.
+ * A real publisher sends an initial NOTIFY to the delivery URL; the lab never sends one, so no
+ * scan can make a lab device send traffic anywhere. Subscriptions are kept (bounded, expiring)
+ * only so that renewals and UNSUBSCRIBE get the right answer.
+ */
+export function upnpEventHandler(options: UpnpEventOptions): (request: IncomingMessage, response: ServerResponse) => boolean {
+  const subscriptions = new Map<string, Subscription>();
+  const paths = new Set(options.paths);
+  const answer = (response: ServerResponse, status: number, headers: Record<string, string> = {}): true => {
+    response.writeHead(status, { ...headers, 'Content-Length': 0 }).end();
+    return true;
+  };
+  return (request, response) => {
+    if (request.method !== 'SUBSCRIBE' && request.method !== 'UNSUBSCRIBE') return false;
+    const now = Date.now();
+    for (const [sid, subscription] of subscriptions) if (subscription.expires <= now) subscriptions.delete(sid);
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (!paths.has(path)) return answer(response, 404);
+    const header = (name: string): string | undefined => {
+      const value = request.headers[name];
+      return typeof value === 'string' ? value.trim() : undefined;
+    };
+    const sid = header('sid');
+    const known = sid === undefined ? undefined : subscriptions.get(sid);
+    // SID together with NT or CALLBACK: "incompatible header fields" (400).
+    if (sid !== undefined && (header('nt') !== undefined || header('callback') !== undefined)) return answer(response, 400);
+    if (request.method === 'UNSUBSCRIBE') {
+      if (sid === undefined || known === undefined || known.path !== path) return answer(response, 412);
+      subscriptions.delete(sid);
+      return answer(response, 200);
+    }
+    if (sid !== undefined) {
+      if (known === undefined || known.path !== path) return answer(response, 412);
+      const seconds = grantedSeconds(header('timeout'));
+      known.expires = now + seconds * 1000;
+      return answer(response, 200, { SID: sid, TIMEOUT: `Second-${seconds}` });
+    }
+    const urls = deliveryUrls(header('callback') ?? '');
+    if (header('nt') !== 'upnp:event' || urls === undefined) return answer(response, 412);
+    if (options.callbacks === 'same-subnet' && !urls.every((url) => sameSubnet(url, options.ipv4))) return answer(response, 412);
+    // Too many live subscriptions: a busy publisher answers 5xx (pupnp gives 500).
+    if (subscriptions.size >= MAX_SUBSCRIPTIONS) return answer(response, 500);
+    const seconds = grantedSeconds(header('timeout'));
+    const created = `uuid:${randomUUID()}`;
+    subscriptions.set(created, { path, expires: now + seconds * 1000 });
+    return answer(response, 200, { SID: created, TIMEOUT: `Second-${seconds}` });
+  };
+}
+
+export interface UpnpPage {
+  contentType: string;
+  body: string;
+}
+
+export interface UpnpHttpServerOptions {
+  host: string;
+  port: number;
+  /** The SERVER header of every answer. */
+  server: string;
+  /** Description and SCPD documents by path; GET and HEAD only. */
+  pages: Record<string, UpnpPage>;
+  events: UpnpEventOptions;
+  /** The answer for an unknown path (a plain HTML 404 unless given). */
+  notFound?: UpnpPage;
+}
+
+const IDLE_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 5_000;
+const MAX_CONNECTIONS = 32;
+const MAX_HEADER_BYTES = 8 * 1024;
+const NOT_FOUND: UpnpPage = { contentType: 'text/html', body: '<html><body><h1>404 Not Found</h1></body></html>\n' };
+
+/**
+ * The HTTP server of a device's UPnP stack: fixed documents for GET and HEAD, SUBSCRIBE and
+ * UNSUBSCRIBE on the event paths, 405 for anything else (request bodies are never read).
+ */
+export async function startUpnpHttpServer(options: UpnpHttpServerOptions): Promise<{ port: number; stop(): Promise<void> }> {
+  const events = upnpEventHandler(options.events);
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (request, response) => {
+    response.setHeader('Server', options.server);
+    if (events(request, response)) return;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { Allow: 'GET, HEAD, SUBSCRIBE, UNSUBSCRIBE', Connection: 'close', 'Content-Length': 0 }).end();
+      return;
+    }
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const known = Object.hasOwn(options.pages, path) ? options.pages[path] : undefined;
+    const page = known ?? options.notFound ?? NOT_FOUND;
+    response.writeHead(known === undefined ? 404 : 200, { 'Content-Type': page.contentType, 'Content-Length': Buffer.byteLength(page.body) });
+    response.end(request.method === 'HEAD' ? undefined : page.body);
+  });
+  server.requestTimeout = IDLE_TIMEOUT_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.keepAliveTimeout = IDLE_TIMEOUT_MS;
+  server.maxConnections = MAX_CONNECTIONS;
+  const port = await listen(server, options.port, options.host);
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
