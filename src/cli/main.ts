@@ -14,7 +14,7 @@ import { initialScanState, reduceScan } from '../core/reduce.js';
 import { systemClock } from '../engine/concurrency.js';
 import { declaredFields } from '../engine/fields.js';
 import { runScan, type ScanConfig } from '../engine/run-scan.js';
-import { nmapAvailable, nmapObservations, runNmapPortScan } from '../engine/nmap.js';
+import { batchedNmapScanner, nmapAvailable, nmapObservations, runNmapPortScan } from '../engine/nmap.js';
 import { JUDGED_CHECKS } from '../core/judge.js';
 import { createNodeNet } from '../net/node-net.js';
 import { lookupMacVendor } from '../net/oui.js';
@@ -216,10 +216,8 @@ async function scanCommand(args: string[]): Promise<number> {
 }
 
 /** nmap -sT -sV on one host, its results as observations (nmap.* fields). */
-async function nmapPortScanner(address: string, ports: readonly number[], signal: AbortSignal) {
-  const result = await runNmapPortScan([address], ports, signal);
-  return 'error' in result ? result : result.flatMap(nmapObservations);
-}
+/** Hosts found within half a second share one nmap run (up to 64 of them). */
+const nmapPortScanner = batchedNmapScanner(runNmapPortScan, nmapObservations, { windowMs: 500, maxBatch: 64 });
 
 /**
  * The TUI asks once per network whether these are the user's own devices before logging in; the

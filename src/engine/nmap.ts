@@ -116,3 +116,48 @@ export async function runNmapPortScan(
   }
   return hosts;
 }
+
+type PerHost<T> = (address: string, ports: readonly number[], signal: AbortSignal) => Promise<T | { error: string }>;
+
+/**
+ * One nmap for many hosts: hosts arrive one by one as discovery finds them, so requests are
+ * gathered for a short window (or until the batch is full) and each batch is one nmap run, which
+ * schedules its probes across the hosts itself instead of one nmap process per host.
+ */
+export function batchedNmapScanner<T>(
+  scan: (targets: readonly string[], ports: readonly number[], signal: AbortSignal) => Promise<NmapHost[] | { error: string }>,
+  perHost: (host: NmapHost) => T,
+  options: { windowMs: number; maxBatch: number },
+): PerHost<T> {
+  type Waiting = { address: string; resolve: (result: T | { error: string }) => void };
+  let batch: { waiting: Waiting[]; ports: readonly number[]; signal: AbortSignal; timer: ReturnType<typeof setTimeout> } | undefined;
+  const flush = (): void => {
+    if (batch === undefined) return;
+    const { waiting, ports, signal, timer } = batch;
+    batch = undefined;
+    clearTimeout(timer);
+    const answer = (result: NmapHost[] | { error: string }): void => {
+      for (const w of waiting) {
+        if ('error' in result) {
+          w.resolve(result);
+          continue;
+        }
+        const host = result.find((h) => h.addresses.includes(w.address));
+        w.resolve(host === undefined ? { error: 'nmap did not report this host' } : perHost(host));
+      }
+    };
+    scan(
+      waiting.map((w) => w.address),
+      ports,
+      signal,
+    ).then(answer, (error: unknown) => answer({ error: `nmap failed: ${printable(error instanceof Error ? error.message : String(error), 200)}` }));
+  };
+  return (address, ports, signal) =>
+    new Promise((resolve) => {
+      // A batch is one nmap command line: every host in it is scanned on the same ports.
+      if (batch !== undefined && (batch.signal !== signal || batch.ports.join() !== ports.join())) flush();
+      batch ??= { waiting: [], ports, signal, timer: setTimeout(flush, options.windowMs) };
+      batch.waiting.push({ address, resolve });
+      if (batch.waiting.length >= options.maxBatch) flush();
+    });
+}

@@ -50,7 +50,7 @@ describe.skipIf(unavailable !== undefined)('the command line', () => {
     const db = `/tmp/iotscan-clitest-${process.pid}.db`;
     const scan = await run(['scan', '127.0.0.1', '--format', 'json', '--db', db]);
     expect(scan.code).toBe(0);
-    expect(JSON.parse(scan.stdout)).toMatchObject({ schemaVersion: 2, run: { status: 'completed', targets: ['127.0.0.1'] } });
+    expect(JSON.parse(scan.stdout)).toMatchObject({ schemaVersion: 3, run: { status: 'completed', targets: ['127.0.0.1'] } });
     const history = await run(['history', '--db', db]);
     expect(history.code).toBe(0);
     expect(history.stdout).toMatch(/completed .* 127\.0\.0\.1/);

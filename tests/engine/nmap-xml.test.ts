@@ -3,7 +3,8 @@
 // namespace), and hostile documents: entities, DTDs, garbage, truncation, oversize, escapes.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MAX_NMAP_XML_BYTES, NmapXmlError, nmapObservations, parseNmapXml } from '../../src/engine/nmap-xml.js';
+import { MAX_NMAP_XML_BYTES, NmapXmlError, nmapObservations, parseNmapXml, type NmapHost } from '../../src/engine/nmap-xml.js';
+import { batchedNmapScanner } from '../../src/engine/nmap.js';
 
 const fixture = readFileSync(new URL('../fixtures/nmap/lab-sv.xml', import.meta.url), 'utf8');
 
@@ -154,5 +155,41 @@ describe('parseNmapXml on hostile documents', () => {
     const started = Date.now();
     expect(parseNmapXml(many)).toHaveLength(1024);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('one nmap for the hosts found together', () => {
+  const host = (address: string): NmapHost => ({ addresses: [address], ports: [{ protocol: 'tcp', port: 80, state: 'open', cpe: [] }] });
+
+  it('gathers the hosts of one window into a single run and answers each with its own ports', async () => {
+    const runs: string[][] = [];
+    const scanner = batchedNmapScanner(
+      async (targets) => {
+        runs.push([...targets]);
+        return targets.map(host);
+      },
+      (found) => found.addresses[0],
+      { windowMs: 20, maxBatch: 10 },
+    );
+    const signal = new AbortController().signal;
+    const results = await Promise.all(['10.9.0.1', '10.9.0.2', '10.9.0.3'].map((address) => scanner(address, [80], signal)));
+    expect(runs).toEqual([['10.9.0.1', '10.9.0.2', '10.9.0.3']]);
+    expect(results).toEqual(['10.9.0.1', '10.9.0.2', '10.9.0.3']);
+  });
+
+  it('starts a run as soon as a batch is full, and passes an nmap failure to every host of it', async () => {
+    const runs: number[] = [];
+    const scanner = batchedNmapScanner(
+      async (targets) => {
+        runs.push(targets.length);
+        return { error: 'nmap exited with status 1' };
+      },
+      () => 'unused',
+      { windowMs: 60_000, maxBatch: 2 },
+    );
+    const signal = new AbortController().signal;
+    const results = await Promise.all([scanner('10.9.0.1', [80], signal), scanner('10.9.0.2', [80], signal)]);
+    expect(runs).toEqual([2]);
+    expect(results).toEqual([{ error: 'nmap exited with status 1' }, { error: 'nmap exited with status 1' }]);
   });
 });
