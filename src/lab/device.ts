@@ -24,7 +24,10 @@ export interface LabDeviceSpec {
   mac: string;
   hostname: string;
   truth: DeviceTruth;
-  /** Every finding above info a correct scanner reports with --check-credentials. */
+  /**
+   * Every finding above info a correct scanner reports with --check-credentials, and the info ones
+   * the lab vouches for too; the end-to-end test asserts each.
+   */
   expectedFindings: ExpectedFinding[];
   /** Checks that must NOT be reported for this device (negative cases). */
   mustNotReport?: string[];
