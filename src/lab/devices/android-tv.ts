@@ -49,6 +49,8 @@ export const device: LabDevice = {
       { check: 'unexpected-open-services', port: 5555, transport: 'tcp', severity: 'medium' },
       // eureka_info on 8008 shows the Wi-Fi name and MAC without a login.
       { check: 'unauth-info-endpoint', port: 8008, transport: 'tcp', severity: 'medium' },
+      // Info: it answers a unicast mDNS question, normal on a LAN.
+      { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
     ],
     mustNotReport: ['default-cred-accepted', 'weak-guessable-cred', 'telnet-open'],
   },

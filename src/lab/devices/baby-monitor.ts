@@ -123,6 +123,8 @@ export const device: LabDevice = {
       { check: 'unexpected-open-services', port: 22, transport: 'tcp', severity: 'medium' },
       { check: 'onvif-unauth', port: 80, transport: 'tcp', severity: 'medium' },
       { check: 'udp-reflector-other', port: 3702, transport: 'udp', severity: 'low' },
+      // Info: its SSH names its software version, as every SSH server must.
+      { check: 'version-banner-disclosure', port: 22, transport: 'tcp', severity: 'info' },
     ],
     mustNotReport: ['default-cred-accepted', 'weak-guessable-cred', 'password-derived-from-id', 'ssh-weak-algorithms'],
   },

@@ -199,6 +199,8 @@ export const device: LabDevice = {
       { check: 'udp-reflector-other', port: 3702, transport: 'udp', severity: 'low' },
       // The VAPIX snapshot and stream: behind a login, but over plain HTTP.
       { check: 'cleartext-personal-media', port: 80, transport: 'tcp', severity: 'high' },
+      // Info: it answers a unicast mDNS question, normal on a LAN.
+      { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
     ],
     mustNotReport: ['rtsp-no-auth', 'no-auth-admin', 'onvif-unauth'],
   },

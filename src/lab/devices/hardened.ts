@@ -18,7 +18,10 @@ export const device: LabDevice = {
     hostname: 'homeserver',
     // From the network a Raspberry Pi can be told (its MAC), not which model: the truth says what a scanner can know.
     truth: { vendor: 'Raspberry Pi', model: 'Raspberry Pi', type: 'server' },
-    expectedFindings: [],
+    expectedFindings: [
+      // Info: a current OpenSSH tells its version, as every SSH server must.
+      { check: 'version-banner-disclosure', port: 22, transport: 'tcp', severity: 'info' },
+    ],
     mustNotReport: [
       'default-cred-accepted',
       'known-vulnerable-version',

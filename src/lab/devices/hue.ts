@@ -126,6 +126,8 @@ export const device: LabDevice = {
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
       // The public /api/config shows the serial number (bridgeid) and MAC to anyone.
       { check: 'unauth-info-endpoint', port: 80, transport: 'tcp', severity: 'medium' },
+      // Info: it answers a unicast mDNS question, normal on a LAN.
+      { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
     ],
   },
 

@@ -35,6 +35,8 @@ export const device: LabDevice = {
       { check: 'mqtt-anonymous', port: 1883, transport: 'tcp', severity: 'high' },
       // The installation's uuid in the _home-assistant._tcp TXT record is a stable device id.
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+      // Info: it answers a unicast mDNS question, normal on a LAN.
+      { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
     ],
     mustNotReport: ['default-cred-accepted'],
   },

@@ -39,6 +39,8 @@ export const device: LabDevice = {
       { check: 'version-banner-disclosure', port: 161, transport: 'udp', severity: 'low' },
       // A 50-byte node-status question draws a 193-byte answer.
       { check: 'udp-reflector-other', port: 137, transport: 'udp', severity: 'low' },
+      // Info: it answers a unicast mDNS question, normal on a LAN.
+      { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
     ],
   },
 

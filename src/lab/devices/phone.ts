@@ -28,6 +28,8 @@ export const device: LabDevice = {
     expectedFindings: [
       // The instance name is the owner's first name.
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
+      // Info: it answers a unicast mDNS question, normal on a LAN.
+      { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
     ],
   },
 

@@ -104,6 +104,8 @@ export const device: LabDevice = {
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
       { check: 'password-derived-from-id', port: 80, transport: 'tcp', severity: 'high' },
       { check: 'cleartext-admin-login', port: 80, transport: 'tcp', severity: 'medium' },
+      // Info: it answers a unicast mDNS question, normal on a LAN.
+      { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
     ],
     mustNotReport: ['no-auth-admin', 'default-cred-accepted', 'weak-guessable-cred'],
     mustNotTouch: ['raw-9100'],

@@ -368,6 +368,8 @@ export const device: LabDevice = {
       { check: 'version-banner-disclosure', port: UPNP_PORT, transport: 'tcp', severity: 'low' },
       // libupnp 1.6.19 predates the CallStranger fix: SUBSCRIBE with a loopback CALLBACK is accepted.
       { check: 'upnp-subscribe-callback', port: UPNP_PORT, transport: 'tcp', severity: 'medium' },
+      // Info: a home router's own certificate is self-signed, common and expected.
+      { check: 'self-signed-or-expired-cert', port: 443, transport: 'tcp', severity: 'info' },
     ],
   },
 

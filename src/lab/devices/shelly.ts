@@ -118,6 +118,8 @@ export const device: LabDevice = {
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
       // A 25-byte GET of /.well-known/core draws a 48-byte answer (see the note on CoIoT above).
       { check: 'udp-reflector-other', port: 5683, transport: 'udp', severity: 'low' },
+      // Info: it answers a unicast mDNS question, normal on a LAN.
+      { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
     ],
     // No login exists, so a 200 is no credential hit and no password crosses the network.
     mustNotReport: ['default-cred-accepted', 'weak-guessable-cred', 'cleartext-admin-login'],

@@ -73,6 +73,8 @@ export const device: LabDevice = {
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
       { check: 'upnp-description-leak', port: UPNP_PORT, transport: 'tcp', severity: 'low' },
       { check: 'ssdp-unicast-reply', port: 1900, transport: 'udp', severity: 'low' },
+      // Info: it answers a unicast mDNS question, normal on a LAN.
+      { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
     ],
     mustNotReport: ['upnp-subscribe-callback'],
   },

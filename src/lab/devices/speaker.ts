@@ -36,6 +36,10 @@ export const device: LabDevice = {
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
       // AirPlay on the global address: only the router's IPv6 firewall guards it (info: no login port).
       { check: 'ipv6-global-services', port: AIRPLAY_PORT, transport: 'tcp', severity: 'info' },
+      // Info: it answers a unicast mDNS question, normal on a LAN.
+      { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
+      // Info: the AirPlay server names its version in its Server header.
+      { check: 'version-banner-disclosure', port: 7000, transport: 'tcp', severity: 'info' },
     ],
   },
 

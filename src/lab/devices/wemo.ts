@@ -70,6 +70,8 @@ export const device: LabDevice = {
       { check: 'unexpected-open-services', port: 22, transport: 'tcp', severity: 'medium' },
       // SUBSCRIBE with a CALLBACK on the plug's own loopback is accepted.
       { check: 'upnp-subscribe-callback', port: UPNP_PORT, transport: 'tcp', severity: 'medium' },
+      // Info: its SSH names its software version, as every SSH server must.
+      { check: 'version-banner-disclosure', port: 22, transport: 'tcp', severity: 'info' },
     ],
     mustNotReport: ['default-cred-accepted', 'weak-guessable-cred'],
   },
