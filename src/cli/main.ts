@@ -316,6 +316,8 @@ async function labCommand(args: string[]): Promise<number> {
       const status = await labStatus();
       process.stdout.write(`lab ${status.up ? 'up' : 'down'}\n`);
       for (const device of status.devices) process.stdout.write(`  ${device.id.padEnd(12)} ${device.ipv4.padEnd(15)} ${device.alive ? 'running' : 'stopped'}\n`);
+      const crowd = status.crowd;
+      if (crowd !== undefined) process.stdout.write(`  ${'crowd'.padEnd(12)} ${crowd.block.padEnd(15)} ${crowd.alive ? 'running' : 'stopped'}: ${crowd.hosts} light hosts, ${crowd.listening} with a service\n`);
       return status.up ? 0 : 3;
     }
     case 'exec': {

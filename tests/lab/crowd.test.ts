@@ -132,6 +132,10 @@ describe.skipIf(skipReason !== undefined)(`crowd beside the lab${skipReason ? ` 
 
     const again = await labUp({ extraHosts: CROWD_SIZE });
     expect(again.crowd?.pid).toBe(status.crowd?.pid);
+    const printed = await new Promise<string>((resolve) =>
+      execFile(process.execPath, [new URL('../../bin/iotscan.js', import.meta.url).pathname, 'lab', 'status'], (_error, stdout) => resolve(stdout)),
+    );
+    expect(printed).toContain(`crowd        ${CROWD_BLOCK.padEnd(15)} running: ${CROWD_SIZE} light hosts, ${CROWD_SIZE / 5} with a service`);
 
     await labDown();
     expect((await ipNetnsList()).filter((name) => name === CROWD_NAMESPACE)).toEqual([]);
