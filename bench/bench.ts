@@ -1,8 +1,9 @@
 // `npm run bench`: iotscan against nmap in one run, from the lab's scanner namespace, on the same
 // network: wall time, the ratio nmap / iotscan, recall of the lab's truth and peak memory.
 //
-//   npm run bench                      the lab's devices: iotscan (plain and --check-credentials)
-//                                      versus nmap -sT -T4 -sV on the same ports
+//   npm run bench                      the lab's devices: iotscan (discovery only, plain and
+//                                      --check-credentials) versus nmap -sT -T4 -sV on the same
+//                                      ports, and the time the checks add to the discovery scan
 //   npm run bench -- --hosts N[,M...]  the lab plus N light crowd hosts (src/lab/crowd.ts):
 //                                      (1) discovery + port scan: iotscan --profile discovery versus
 //                                          nmap -sn, then nmap -sT -T4 --top-ports 100 on what it found
@@ -179,14 +180,16 @@ async function defaultRun(signal: AbortSignal): Promise<void> {
   const truth = await labTruth([]);
   // Ports the lab listens on outside iotscan's list (learned from UPnP, mDNS) are given to nmap too.
   const ports = [...new Set([...iotscanPorts, ...truth.openPorts.map((p) => Number(p.split(':')[1]))])].sort((a, b) => a - b);
+  const discovery = iotscanOutcome('iotscan scan --profile discovery', await iotscan([LAB_SUBNET], ['--profile', 'discovery'], STEP_TIMEOUT_MS, signal), false);
   const plain = iotscanOutcome('iotscan scan --format json', await iotscan([LAB_SUBNET], [], STEP_TIMEOUT_MS, signal));
   const withCredentials = iotscanOutcome('iotscan scan --check-credentials', await iotscan([LAB_SUBNET], ['--check-credentials'], STEP_TIMEOUT_MS, signal));
   const peer = nmapOutcome(`nmap -sT -T4 -sV (${ports.length} ports)`, [
     await measured(['nmap', '-sT', '-T4', '-sV', '-n', '-p', ports.join(','), '-oX', '-', LAB_SUBNET], STEP_TIMEOUT_MS, signal),
   ]);
   print(`lab: ${LAB_DEVICES.length} devices on ${LAB_SUBNET}; truth: ${truth.hosts.length} hosts, ${truth.openPorts.length} open TCP ports, ${truth.findings.length} findings`);
-  for (const outcome of [plain, withCredentials, peer]) report(outcome, truth);
+  for (const outcome of [discovery, plain, withCredentials, peer]) report(outcome, truth);
   print(ratio(peer, plain));
+  print(`  time identification and the checks add to discovery: ${(plain.seconds - discovery.seconds).toFixed(2)} s without credentials, ${(withCredentials.seconds - discovery.seconds).toFixed(2)} s with them`);
   print(`  time the credential checks add: ${(withCredentials.seconds - plain.seconds).toFixed(2)} s`);
 }
 
