@@ -366,7 +366,16 @@ function signaturesCommand(args: string[]): number {
   return problems.length === 0 ? 0 : 1;
 }
 
+/** `iotscan ... | head`: a reader that stops reading ends the output, not with a stack trace. */
+function quietOnClosedStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedStdout();
   const [command, ...rest] = argv;
   try {
     switch (command) {
