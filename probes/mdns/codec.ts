@@ -24,6 +24,10 @@ const MAX_ADDRESSES_PER_HOST = 8;
 const MAX_SUBTYPES = 16;
 /** Each open question is asked at most this often: once, and once more for a lost packet. */
 export const MAX_ASKS_PER_QUESTION = 2;
+/** Types kept from one NSEC bitmap: a host or an instance owns a handful. */
+const MAX_NSEC_TYPES = 32;
+/** Names whose NSEC denials are kept: as many as the hosts and instances worth asking about. */
+const MAX_DENIED_NAMES = 512;
 
 export type QueryType = 'PTR' | 'SRV' | 'TXT' | 'A' | 'AAAA';
 const TYPE_CODES: Readonly<Record<QueryType, number>> = { A: 1, PTR: 12, TXT: 16, AAAA: 28, SRV: 33 };
@@ -86,7 +90,9 @@ export type MdnsRecord =
   | { type: 'SRV'; name: string; port: number; target: string }
   | { type: 'TXT'; name: string; entries: Uint8Array[] }
   | { type: 'A'; name: string; address: string }
-  | { type: 'AAAA'; name: string; address: string };
+  | { type: 'AAAA'; name: string; address: string }
+  /** The types `name` has; every other type does not exist (RFC 6762 §6.1). */
+  | { type: 'NSEC'; name: string; types: string[] };
 
 /**
  * The PTR/SRV/TXT/A/AAAA records of a response (answers and additionals); undefined for queries
@@ -124,6 +130,8 @@ function toRecord(answer: Answer): MdnsRecord | undefined {
       return { type: 'A', name: answer.name, address: answer.data };
     case 'AAAA':
       return { type: 'AAAA', name: answer.name, address: answer.data };
+    case 'NSEC':
+      return { type: 'NSEC', name: answer.name, types: answer.data.rrtypes.slice(0, MAX_NSEC_TYPES) };
     default:
       return undefined;
   }
@@ -232,6 +240,8 @@ export class MdnsRecordStore {
   private readonly texts = new Map<string, Seen<Uint8Array[]>>();
   private readonly addresses = new Map<string, { a: Seen<string>[]; aaaa: Seen<string>[] }>();
   private readonly asks = new Map<string, number>();
+  /** Types an NSEC said a name does not have (RFC 6762 §6.1): nothing to wait or ask for. */
+  private readonly denied = new Map<string, Set<QueryType>>();
   private pointerCount = 0;
 
   /** Notes questions sent, so that answers to them are not taken for announcements and nothing is asked too often. */
@@ -286,8 +296,18 @@ export class MdnsRecordStore {
           this.addresses.set(key, host);
           break;
         }
+        case 'NSEC': {
+          if (!this.denied.has(key) && this.denied.size >= MAX_DENIED_NAMES) break;
+          const present = new Set(record.types);
+          this.denied.set(key, new Set((['SRV', 'TXT', 'A', 'AAAA'] as const).filter((type) => !present.has(type))));
+          break;
+        }
       }
     }
+  }
+
+  private isDenied(question: Question): boolean {
+    return this.denied.get(questionName(question).toLowerCase())?.has(question.type) ?? false;
   }
 
   private addPointer(owner: string, target: string, source: string, passive: boolean): void {
@@ -372,9 +392,33 @@ export class MdnsRecordStore {
     const open = new Map<string, Question>();
     for (const question of questions) {
       const key = questionKey(question);
-      if ((this.asks.get(key) ?? 0) < MAX_ASKS_PER_QUESTION) open.set(key, question);
+      if ((this.asks.get(key) ?? 0) < MAX_ASKS_PER_QUESTION && !this.isDenied(question)) open.set(key, question);
     }
     return [...open.values()];
+  }
+
+  /**
+   * Whether every question has its answer, or an NSEC saying there is none. A PTR question never
+   * has: any number of responders may answer it, each after its own delay. SRV, TXT, A and AAAA
+   * records have one owner, so one answer settles them.
+   */
+  settled(questions: readonly Question[]): boolean {
+    return questions.every((question) => {
+      if (this.isDenied(question)) return true;
+      const name = questionName(question).toLowerCase();
+      switch (question.type) {
+        case 'SRV':
+          return this.services.has(name);
+        case 'TXT':
+          return this.texts.has(name);
+        case 'A':
+          return (this.addresses.get(name)?.a.length ?? 0) > 0;
+        case 'AAAA':
+          return (this.addresses.get(name)?.aaaa.length ?? 0) > 0;
+        case 'PTR':
+          return false;
+      }
+    });
   }
 
   /** Whether a response from `source` answered a PTR question for `serviceType`. */

@@ -28,6 +28,8 @@ const MIN_STEP_MS = 250;
 const MAX_QUESTIONS_PER_QUERY = 20;
 const MAX_UNICAST_CHECKS = 64;
 const MAX_DATAGRAM_BYTES = 9000;
+/** How often the probe looks whether the liveness sweep has ended, listening meanwhile. */
+const SWEEP_POLL_MS = 100;
 const GROUPS = [MDNS_GROUP, MDNS_GROUP_V6] as const;
 
 const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
@@ -64,6 +66,8 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
   try {
     const windowMs = ctx.windowMs > 0 ? ctx.windowMs : DEFAULT_WINDOW_MS;
     const deadline = Date.now() + windowMs;
+    let swept = false;
+    void ctx.livenessDone.then(() => (swept = true));
     const store = new MdnsRecordStore();
     /** Families some responder spoke over: follow-ups go only there. */
     const heardFamilies = new Set<4 | 6>();
@@ -74,8 +78,10 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
       store.add(datagram.address, records);
       return records;
     };
-    const listen = async (ms: number): Promise<void> => {
-      for (const datagram of await socket.collect({ windowMs: ms })) take(datagram);
+    /** Listens for `ms`, or until every question in `settle` has its answer. */
+    const listen = async (ms: number, settle: readonly Question[] = []): Promise<void> => {
+      const closed = settle.length > 0;
+      await socket.collect({ windowMs: ms, until: (datagram) => take(datagram) !== undefined && closed && store.settled(settle) });
     };
 
     let groups: readonly string[] = GROUPS;
@@ -89,12 +95,13 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
         return;
       }
       store.asked(query);
-      await listen(Math.max(MIN_STEP_MS, Math.round(windowMs * share)));
+      await listen(Math.max(MIN_STEP_MS, Math.round(windowMs * share)), query);
       groups = sentTo.filter((group) => heardFamilies.has(familyOf(group)));
       questions = store.followUps();
     }
-    // Announcements keep arriving after the questions run out: listen for the rest of the window.
-    if (!ctx.signal.aborted) await listen(Math.max(0, deadline - Date.now()));
+    // Announcements keep arriving after the questions run out: listen while the sweep still runs,
+    // at most for the rest of the window.
+    while (!swept && !ctx.signal.aborted && Date.now() < deadline) await listen(Math.min(SWEEP_POLL_MS, deadline - Date.now()));
 
     const unicast = ctx.signal.aborted ? [] : await unicastCheck(ctx, socket, located(ctx, store.instances()), windowMs, take);
     for (const { instance, address } of located(ctx, store.instances())) {
@@ -174,11 +181,14 @@ async function unicastCheck(
       // Unreachable: stays "no".
     }
   }
-  for (const datagram of await socket.collect({ windowMs: Math.max(MIN_STEP_MS, Math.round(windowMs / 3)) })) {
+  // Ends early once every host has answered: only silence needs the whole wait.
+  const note = (datagram: UdpDatagram): boolean => {
     const records = take(datagram);
     const check = checks.get(datagram.address);
     if (check !== undefined && records !== undefined && MdnsRecordStore.answers(records, check.serviceType)) check.answered = true;
-  }
+    return [...checks.values()].every((entry) => entry.answered);
+  };
+  await socket.collect({ windowMs: Math.max(MIN_STEP_MS, Math.round(windowMs / 3)), until: note });
   return [...checks.values()];
 }
 

@@ -24,6 +24,14 @@ import {
 } from './codec.js';
 
 const DEFAULT_WINDOW_MS = 1500;
+/** The MX of the multicast search: devices answer after a random delay of 0 to MX seconds (UDA 1.1 §1.3.3). */
+const SEARCH_MX_S = 1;
+/** Listening longer than MX plus transit hears no further answer to the search, only announcements. */
+const SEARCH_WAIT_MS = SEARCH_MX_S * 1000 + 250;
+/** How often the probe takes up the hosts the sweep found since, to search them by unicast. */
+const SLICE_MS = 100;
+/** Places kept for responders while live hosts are searched before the multicast answers are all in. */
+const RESPONDER_PLACES = 32;
 const SEARCH_TARGETS = ['ssdp:all', 'upnp:rootdevice'] as const;
 const GROUPS = [SSDP_GROUP, SSDP_GROUP_V6] as const;
 const DESCRIPTION_TIMEOUT_MS = 3000;
@@ -92,6 +100,8 @@ type Heard = 'searched' | 'notified' | 'unicast';
 
 async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
   const windowMs = ctx.windowMs > 0 ? ctx.windowMs : DEFAULT_WINDOW_MS;
+  let swept = false;
+  void ctx.livenessDone.then(() => (swept = true));
   const responders = new Map<string, Responder>();
   const search = await openSocket(ctx);
   if (search === undefined) {
@@ -104,29 +114,42 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
   const hearAnnouncements = async (ms: number): Promise<void> => {
     for (const datagram of (await listener?.collect({ windowMs: ms })) ?? []) recordNotify(ctx, responders, datagram);
   };
-  let reflection: Reflection[] = [];
+  const unicast = await openSocket(ctx);
+  const reflection = unicast === undefined ? undefined : new ReflectionRun(ctx, responders, unicast);
+  let measures: Reflection[] = [];
   try {
     try {
       let sent = 0;
       for (const group of GROUPS) {
         for (const target of SEARCH_TARGETS) {
-          if (await sendQuietly(search, group, buildMulticastSearch(target, 1, group))) sent += 1;
+          if (await sendQuietly(search, group, buildMulticastSearch(target, SEARCH_MX_S, group))) sent += 1;
         }
       }
       if (sent === 0) {
         yield { kind: 'status', status: 'no-response', detail: 'cannot send to the SSDP groups (no multicast route?)' };
         return;
       }
-      const [answers] = await Promise.all([search.collect({ windowMs }), hearAnnouncements(windowMs)]);
-      for (const datagram of answers) recordAnswer(ctx, responders, datagram, 'searched');
+      // While the multicast answers come in, each host the sweep names gets its unicast search
+      // at once: both wait out the same second (UDA 1.1 §1.3.3), not one after the other. Until
+      // the multicast answers are in, live hosts leave places for the responders.
+      const searchEnds = Date.now() + Math.min(windowMs, SEARCH_WAIT_MS);
+      for (let searching = true; !ctx.signal.aborted && (searching || !swept); searching = Date.now() < searchEnds) {
+        const slice = searching ? Math.max(1, Math.min(SLICE_MS, searchEnds - Date.now())) : SLICE_MS;
+        const [answers] = await Promise.all([searching ? search.collect({ windowMs: slice }) : Promise.resolve([]), hearAnnouncements(slice), reflection?.listen(slice)]);
+        for (const datagram of answers) recordAnswer(ctx, responders, datagram, 'searched');
+        await reflection?.search(unicastTargets(ctx, responders, ctx.liveHosts(), MAX_UNICAST_TARGETS - RESPONDER_PLACES));
+      }
     } finally {
       search.close();
     }
-    if (!ctx.signal.aborted) {
-      const targets = await unicastTargets(ctx, responders);
-      [reflection] = await Promise.all([measureReflection(ctx, responders, targets), hearAnnouncements(REFLECTION_WINDOW_MS)]);
+    if (reflection !== undefined && !ctx.signal.aborted) {
+      // The sweep is over: the rest of the live hosts, and those only the OS neighbour table knows.
+      const neighbours = (await ctx.net.neighbours()).map((neighbour) => neighbour.address);
+      await reflection.search(unicastTargets(ctx, responders, [...ctx.liveHosts(), ...neighbours], MAX_UNICAST_TARGETS));
+      [measures] = await Promise.all([reflection.finish(), hearAnnouncements(reflection.remainingMs())]);
     }
   } finally {
+    reflection?.close();
     listener?.close();
   }
 
@@ -143,7 +166,7 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
       for (const fields of responder.unicast.values()) yield observation(address, { ...fields, 'ssdp.unicast-only': 'yes', 'ssdp.family': family });
     }
   }
-  for (const { address, fields } of reflection) yield observation(addressOf(address), fields);
+  for (const { address, fields } of measures) yield observation(addressOf(address), fields);
 
   // A device heard over both families is described once, over IPv4.
   const described = [...responders.values()].filter((responder) => deviceAddress(responder) === responder.address || !hasFetchable(ctx, responders.get(deviceAddress(responder))));
@@ -218,15 +241,14 @@ function recordNotify(ctx: DiscoveryContext, responders: Map<string, Responder>,
   remember(responder, 'notified', `${headers['usn'] ?? ''}\n${headers['nt'] ?? ''}\n${notify.nts}`, fields, kept);
 }
 
-/** Responders first, then the live hosts in the OS neighbour table: each gets one unicast M-SEARCH. */
-async function unicastTargets(ctx: DiscoveryContext, responders: ReadonlyMap<string, Responder>): Promise<string[]> {
+/** Responders first, then the given live hosts in scope, `limit` in all: each gets one unicast M-SEARCH. */
+function unicastTargets(ctx: DiscoveryContext, responders: ReadonlyMap<string, Responder>, live: readonly string[], limit: number): string[] {
   const targets = new Set(responders.keys());
-  // Live hosts from the scan, then the OS neighbour table (which may be empty, as on macOS).
-  for (const address of [...ctx.liveHosts(), ...(await ctx.net.neighbours()).map((neighbour) => neighbour.address)]) {
-    if (targets.size >= MAX_UNICAST_TARGETS) break;
+  for (const address of live) {
+    if (targets.size >= limit) break;
     if (ctx.inScope(address)) targets.add(address);
   }
-  return [...targets].slice(0, MAX_UNICAST_TARGETS);
+  return [...targets];
 }
 
 interface Reflection {
@@ -236,46 +258,80 @@ interface Reflection {
 }
 
 /**
- * One unicast M-SEARCH ssdp:all to each target, and what came back within a second: the
- * reflection measure for every responder, and the answers of hosts that only answer this way.
+ * One unicast M-SEARCH ssdp:all to each target (at most MAX_UNICAST_TARGETS), and what it sends
+ * back within REFLECTION_WINDOW_MS of its own request: the reflection measure for every
+ * responder, and the answers of hosts that only answer this way. Targets are added as they
+ * become known; each one's second starts at its request.
  */
-async function measureReflection(ctx: DiscoveryContext, responders: Map<string, Responder>, targets: readonly string[]): Promise<Reflection[]> {
-  const socket = await openSocket(ctx);
-  if (socket === undefined) return [];
-  const requestBytes = new Map<string, number>();
-  const replies = new Map<string, { bytes: number; count: number }>();
-  try {
+class ReflectionRun {
+  private readonly sentAt = new Map<string, number>();
+  private readonly requestBytes = new Map<string, number>();
+  private readonly replies = new Map<string, { bytes: number; count: number }>();
+  /** Addresses tried, sent or not: a send that failed is not retried. */
+  private readonly tried = new Set<string>();
+
+  constructor(
+    private readonly ctx: DiscoveryContext,
+    private readonly responders: Map<string, Responder>,
+    private readonly socket: UdpSocket,
+  ) {}
+
+  async search(targets: readonly string[]): Promise<void> {
     for (const address of targets) {
+      if (this.tried.has(address) || this.tried.size >= MAX_UNICAST_TARGETS) continue;
+      this.tried.add(address);
       const request = buildUnicastSearch(address, 'ssdp:all');
-      if (await sendQuietly(socket, address, request)) requestBytes.set(address, new TextEncoder().encode(request).length);
+      if (await sendQuietly(this.socket, address, request)) {
+        this.sentAt.set(address, Date.now());
+        this.requestBytes.set(address, new TextEncoder().encode(request).length);
+      }
     }
-    for (const datagram of await socket.collect({ windowMs: REFLECTION_WINDOW_MS })) {
-      // Any datagram from a searched address counts: some devices answer from another source port.
-      if (!requestBytes.has(datagram.address)) continue;
-      const total = replies.get(datagram.address) ?? { bytes: 0, count: 0 };
-      total.bytes += datagram.data.length;
-      total.count += 1;
-      replies.set(datagram.address, total);
-      recordAnswer(ctx, responders, datagram, 'unicast');
+  }
+
+  /** Listens for `ms`, noting each reply as it arrives. */
+  async listen(ms: number): Promise<void> {
+    await this.socket.collect({ windowMs: ms, until: (datagram) => this.note(datagram, Date.now()) });
+  }
+
+  private note(datagram: UdpDatagram, arrived: number): boolean {
+    // Any datagram from a searched address counts: some devices answer from another source port.
+    const sent = this.sentAt.get(datagram.address);
+    if (sent === undefined || arrived - sent > REFLECTION_WINDOW_MS) return false;
+    const total = this.replies.get(datagram.address) ?? { bytes: 0, count: 0 };
+    total.bytes += datagram.data.length;
+    total.count += 1;
+    this.replies.set(datagram.address, total);
+    recordAnswer(this.ctx, this.responders, datagram, 'unicast');
+    return false;
+  }
+
+  /** Until the last request has had its second. */
+  remainingMs(): number {
+    return Math.max(0, ...[...this.sentAt.values()].map((sent) => sent + REFLECTION_WINDOW_MS - Date.now()));
+  }
+
+  async finish(): Promise<Reflection[]> {
+    for (let left = this.remainingMs(); left > 0 && !this.ctx.signal.aborted; left = this.remainingMs()) await this.listen(left);
+    const measured: Reflection[] = [];
+    for (const [address, request] of this.requestBytes) {
+      const total = this.replies.get(address);
+      // A live host that does not speak SSDP is no news; a responder that stays silent is.
+      if (total === undefined && !this.responders.has(address)) continue;
+      measured.push({
+        address,
+        fields: {
+          'ssdp.unicast-reply-bytes': String(total?.bytes ?? 0),
+          'ssdp.unicast-request-bytes': String(request),
+          'ssdp.unicast-replies': String(total?.count ?? 0),
+        },
+      });
     }
-  } finally {
-    socket.close();
+    return measured;
   }
-  const measured: Reflection[] = [];
-  for (const [address, request] of requestBytes) {
-    const total = replies.get(address);
-    // A live host that does not speak SSDP is no news; a responder that stays silent is.
-    if (total === undefined && !responders.has(address)) continue;
-    measured.push({
-      address,
-      fields: {
-        'ssdp.unicast-reply-bytes': String(total?.bytes ?? 0),
-        'ssdp.unicast-request-bytes': String(request),
-        'ssdp.unicast-replies': String(total?.count ?? 0),
-      },
-    });
+
+  close(): void {
+    this.socket.close();
   }
-  return measured;
 }
 
 /** Fetches and parses one LOCATION, or reports it as off-site when it is not on the responder. */

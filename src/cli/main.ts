@@ -18,8 +18,7 @@ import { batchedNmapScanner, nmapAvailable, nmapObservations, runNmapPortScan } 
 import { JUDGED_CHECKS } from '../core/judge.js';
 import { createNodeNet } from '../net/node-net.js';
 import { lookupMacVendor } from '../net/oui.js';
-import { LAB_SUBNET, SCANNER_NAMESPACE } from '../lab/registry.js';
-import { checkLabPrerequisites, labDown, labExec, labStatus, labUp, LabError } from '../lab/lab.js';
+import { LabError } from '../lab/namespaces.js';
 import { toScanDocument } from '../report/json.js';
 import { toNdjsonLine } from '../report/ndjson.js';
 import { renderText } from '../report/text.js';
@@ -27,7 +26,7 @@ import { renderDiff } from '../report/diff-text.js';
 import { diffScans } from '../core/diff.js';
 import { printable } from '../core/sanitize.js';
 import { defaultDbPath, openStore, type Store } from '../store/store.js';
-import { loadSignatures } from '../signatures/load.js';
+import { defaultSignatureCacheDir, loadSignatures } from '../signatures/load.js';
 import { lintPack } from '../signatures/lint.js';
 import { CREDENTIAL_DRIVERS, PAGE_CHECKS, PROBES } from '../../probes/index.js';
 
@@ -137,7 +136,7 @@ async function scanCommand(args: string[]): Promise<number> {
   if (credentials === 'try' && format === 'tui' && values.consent !== true) credentials = (await consentGiven(store, targets.specs, attemptsPerService)) ? 'try' : 'off';
   const linkLocalZones = zonesInside(targets.addresses);
   const lockoutAttempts = values['check-lockout'] === true && credentials === 'try' ? LOCKOUT_ATTEMPTS : 0;
-  const pack = loadSignatures();
+  const pack = loadSignatures(undefined, { cacheDir: defaultSignatureCacheDir() });
   const config: ScanConfig = {
     runId: randomUUID(),
     targets,
@@ -300,7 +299,17 @@ function historyCommand(args: string[]): number {
   }
 }
 
+/**
+ * The lab: its devices and their protocol servers (an MQTT broker among them) take a tenth of a
+ * second or more to load, which only the lab commands pay.
+ */
+async function loadLab() {
+  const [lab, registry] = await Promise.all([import('../lab/lab.js'), import('../lab/registry.js')]);
+  return { ...lab, LAB_SUBNET: registry.LAB_SUBNET, SCANNER_NAMESPACE: registry.SCANNER_NAMESPACE };
+}
+
 async function labCommand(args: string[]): Promise<number> {
+  const { labUp, labDown, labStatus, labExec, LAB_SUBNET } = await loadLab();
   const [action, ...rest] = args;
   switch (action) {
     case 'up': {
@@ -333,6 +342,7 @@ async function labCommand(args: string[]): Promise<number> {
 /** Lab up, a live scan from the scanner namespace, lab down on every way out (Ctrl-C too). */
 async function demoCommand(args: string[]): Promise<number> {
   parse(args, {});
+  const { checkLabPrerequisites, labUp, labDown, LAB_SUBNET, SCANNER_NAMESPACE } = await loadLab();
   const reason = checkLabPrerequisites();
   if (reason) throw new LabError(reason);
   process.stdout.write('Starting the virtual home network...\n');

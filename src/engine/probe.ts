@@ -57,6 +57,8 @@ export interface DiscoveryContext {
   inScope(address: string): boolean;
   /** Hosts the scan knows to be live so far (liveness sweep, neighbour table, other discovery). */
   liveHosts(): readonly string[];
+  /** Settles when the liveness sweep has ended: from then on liveHosts() holds every host it found. */
+  livenessDone: Promise<void>;
 }
 
 export interface DiscoveryProbe {

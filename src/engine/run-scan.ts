@@ -101,6 +101,14 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 const NEIGHBOUR_POLL_MS = 200;
+/**
+ * Liveness connects in flight, apart from maxSockets: a knock at an absent address only waits on
+ * ARP (at most livenessTimeoutMs), so two /24s go out in one wave instead of two. Each unanswered
+ * knock holds an incomplete neighbour entry, and Linux keeps at most gc_thresh3 (1024 by default,
+ * for the whole machine) non-permanent entries (kernel ip-sysctl docs): half of that is left for
+ * the live hosts' entries.
+ */
+const KNOCKS_IN_FLIGHT = 512;
 const THIS_COMPUTER = 'this computer (the scanner)';
 const THIS_COMPUTER_KEY = 'this-computer';
 
@@ -142,6 +150,8 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
   const hosts = new Map<string, HostState>();
   const hostTasks: Promise<void>[] = [];
   const discoveryDone = deferred();
+  const livenessDone = deferred();
+  const knocks = createLimiter(KNOCKS_IN_FLIGHT);
   let observationCount = 0;
   const progress = { identify: { done: 0, total: 0 }, check: { done: 0, total: 0 }, judge: { done: 0, total: 0 } };
   const advance = (phase: keyof typeof progress) => {
@@ -538,7 +548,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     let status: ProbeStatus = 'unknown-error';
     let detail: string | undefined;
     try {
-      for await (const output of probe.run({ net, signal, windowMs: config.discoveryWindowMs, inScope: inScopeAddress, liveHosts: () => [...hosts.keys()] })) {
+      for await (const output of probe.run({ net, signal, windowMs: config.discoveryWindowMs, inScope: inScopeAddress, liveHosts: () => [...hosts.keys()], livenessDone: livenessDone.promise })) {
         if (output.kind === 'status') {
           status = output.status;
           detail = output.detail;
@@ -596,7 +606,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
       signal.addEventListener('abort', onAbort, { once: true });
       await Promise.all(
         ports.map((port) =>
-          sockets(async () => {
+          knocks(async () => {
             if (found.signal.aborted) return;
             const result = await net.connectTcp(address, port, { timeoutMs: config.livenessTimeoutMs, signal: found.signal });
             // A refused connection is a live host too.
@@ -633,7 +643,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
   };
 
   const discoveryProbes = deps.probes.filter((p): p is DiscoveryProbe => p.kind === 'discovery');
-  await Promise.all([sweep(), ...discoveryProbes.map(runDiscoveryProbe)]);
+  await Promise.all([sweep().finally(() => livenessDone.resolve()), ...discoveryProbes.map(runDiscoveryProbe)]);
   // Every live neighbour is resolved by now, including discovery responders the sweep skipped.
   for (const entry of await net.neighbours()) if (inScopeAddress(entry.address)) noteNeighbour(entry);
   discoveryDone.resolve();

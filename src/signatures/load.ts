@@ -1,7 +1,8 @@
 // Reads signatures/ from disk (the I/O edge of the signature layer) and hashes it.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { SignatureError } from '../core/match.js';
@@ -25,22 +26,65 @@ function listYaml(dir: string): string[] {
     .sort();
 }
 
-export function readSignatureFiles(dir: string): { files: SignatureFile[]; hash: string } {
-  const hash = createHash('sha256');
-  const files = listYaml(dir).map((absolute) => {
+/** Where parsed signature files are kept between runs: $XDG_CACHE_HOME/iotscan (XDG base directory spec). */
+export function defaultSignatureCacheDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const xdg = env['XDG_CACHE_HOME'];
+  return join(xdg && isAbsolute(xdg) ? xdg : join(env['HOME'] || homedir(), '.cache'), 'iotscan');
+}
+
+/**
+ * Reads and parses every signature file. With `cacheDir`, the parsed files are kept there as JSON
+ * under the hash of all their text, so a later run with the same files skips the YAML parser
+ * (half a second or more of every start); any edit changes the hash. A cache that cannot be read
+ * or written is ignored.
+ */
+export function readSignatureFiles(dir: string, options: { cacheDir?: string } = {}): { files: SignatureFile[]; hash: string } {
+  const digest = createHash('sha256');
+  const texts = listYaml(dir).map((absolute) => {
     const path = relative(dir, absolute).split('\\').join('/');
     const text = readFileSync(absolute, 'utf8');
-    hash.update(path).update('\0').update(text).update('\0');
+    digest.update(path).update('\0').update(text).update('\0');
+    return { path, text };
+  });
+  const hash = `sha256:${digest.digest('hex')}`;
+  const cacheFile = options.cacheDir === undefined ? undefined : join(options.cacheDir, `signatures-${hash.slice('sha256:'.length)}.json`);
+  const cached = cacheFile === undefined ? undefined : readCache(cacheFile, texts.length);
+  if (cached !== undefined) return { files: cached, hash };
+  const files = texts.map(({ path, text }) => {
     try {
       return { path, data: parseYaml(text, { maxAliasCount: 0 }) as unknown };
     } catch (error) {
       throw new SignatureError(`not valid YAML: ${(error as Error).message.split('\n')[0] ?? ''}`, path, { cause: error });
     }
   });
-  return { files, hash: `sha256:${hash.digest('hex')}` };
+  if (cacheFile !== undefined) writeCache(cacheFile, files);
+  return { files, hash };
 }
 
-export function loadSignatures(dir: string = defaultSignaturesDir()): SignaturePack {
-  const { files, hash } = readSignatureFiles(dir);
+function readCache(file: string, count: number): SignatureFile[] | undefined {
+  try {
+    const files = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    // The file name is the hash of the texts, so only a damaged file can disagree; compilePack validates the data as it would YAML.
+    if (!Array.isArray(files) || files.length !== count || !files.every((file) => typeof (file as SignatureFile).path === 'string')) return undefined;
+    return files as SignatureFile[];
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(file: string, files: readonly SignatureFile[]): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // Written aside and renamed: a run that reads it meanwhile sees the whole file or none.
+    const partial = `${file}.${process.pid}.tmp`;
+    writeFileSync(partial, JSON.stringify(files), { mode: 0o600 });
+    renameSync(partial, file);
+  } catch {
+    // A read-only home: every run parses the YAML, as before.
+  }
+}
+
+export function loadSignatures(dir: string = defaultSignaturesDir(), options: { cacheDir?: string } = {}): SignaturePack {
+  const { files, hash } = readSignatureFiles(dir, options);
   return compilePack(files, hash);
 }

@@ -147,6 +147,34 @@ describe('mdns codec', () => {
     expect(store.followUps()).toEqual([]);
   });
 
+  it('settles a question by its answer or by an NSEC that denies it, never a PTR question', () => {
+    const store = new MdnsRecordStore();
+    const a = { type: 'A' as const, domain: 'plug.local' };
+    const aaaa = { type: 'AAAA' as const, domain: 'plug.local' };
+    const ptr = { type: 'PTR' as const, domain: '_http._tcp.local' };
+    expect(store.settled([a, aaaa])).toBe(false);
+    store.add('192.168.77.40', decodeResponse(response([{ type: 'A', name: 'plug.local', ttl: 120, data: '192.168.77.40' }])) ?? []);
+    expect(store.settled([a])).toBe(true);
+    expect(store.settled([a, aaaa])).toBe(false);
+    // RFC 6762 §6.1: the host has A (and NSEC) records only, so there is no AAAA to wait for.
+    const denial = decodeResponse(response([{ type: 'NSEC', name: 'plug.local', ttl: 120, data: { nextDomain: 'plug.local', rrtypes: ['A', 'NSEC'] } }]));
+    expect(denial).toEqual([{ type: 'NSEC', name: 'plug.local', types: ['A', 'NSEC'] }]);
+    store.add('192.168.77.40', denial ?? []);
+    expect(store.settled([a, aaaa])).toBe(true);
+    expect(store.settled([ptr])).toBe(false);
+  });
+
+  it('does not ask again what an NSEC denied', () => {
+    const store = new MdnsRecordStore();
+    store.add('192.168.77.31', decodeResponse(hexFixture('mdns/service-types-response.hex')) ?? []);
+    store.asked(store.followUps());
+    store.add('192.168.77.31', decodeResponse(hexFixture('mdns/dotted-instance-response.hex')) ?? []);
+    store.add('192.168.77.31', decodeResponse(hexFixture('mdns/dotted-instance-srv-response.hex')) ?? []);
+    expect(store.followUps()).toContainEqual({ type: 'AAAA', domain: 'Kueche.local' });
+    store.add('192.168.77.31', decodeResponse(response([{ type: 'NSEC', name: 'Kueche.local', ttl: 120, data: { nextDomain: 'Kueche.local', rrtypes: ['A'] } }])) ?? []);
+    expect(store.followUps()).toEqual([{ type: 'A', domain: 'Kueche.local' }]);
+  });
+
   it('learns an IPv6-only responder: AAAA with its zone, A first among the addresses', () => {
     const store = new MdnsRecordStore();
     const source = 'fe80::8:1%eth0';

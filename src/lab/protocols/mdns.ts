@@ -47,6 +47,7 @@ const TYPE_PTR = 12;
 const TYPE_TXT = 16;
 const TYPE_AAAA = 28;
 const TYPE_SRV = 33;
+const TYPE_NSEC = 47;
 const TYPE_ANY = 255;
 const CLASS_IN = 1;
 const CACHE_FLUSH = 0x8000;
@@ -222,6 +223,7 @@ class RecordSet {
   readonly addressRecords: ResourceRecord[];
   readonly serviceTypes: ResourceRecord[] = [];
   private readonly byName = new Map<string, ResourceRecord[]>();
+  private readonly denials = new Map<string, ResourceRecord>();
 
   constructor(options: MdnsResponderOptions) {
     this.hostLabels = [options.hostname, 'local'];
@@ -278,6 +280,30 @@ class RecordSet {
     const list = this.byName.get(key) ?? [];
     list.push(record);
     this.byName.set(key, list);
+  }
+
+  /**
+   * For a type the name does not have: an NSEC listing the types it has (RFC 6762 §6.1, which
+   * requires it; RFC 4034 §4.1 for the layout: next name = the owner, then the type bitmap).
+   */
+  nonexistence(labels: Labels): ResourceRecord | undefined {
+    const key = nameKey(labels);
+    const known = this.denials.get(key);
+    if (known !== undefined) return known;
+    const owned = this.byName.get(key);
+    if (owned === undefined) return undefined;
+    const bitmap = Buffer.alloc(32);
+    let length = 0;
+    for (const record of owned) {
+      if (record.type >= 256) continue;
+      bitmap[record.type >> 3] = (bitmap[record.type >> 3] ?? 0) | (0x80 >> (record.type & 7));
+      length = Math.max(length, (record.type >> 3) + 1);
+    }
+    const rdata = Buffer.concat([encodeName(labels), Buffer.from([0, length]), bitmap.subarray(0, length)]);
+    // One record per name, so a packet asking twice about a name answers once.
+    const denial: ResourceRecord = { labels, type: TYPE_NSEC, unique: true, ttl: HOST_TTL, rdata };
+    this.denials.set(key, denial);
+    return denial;
   }
 
   lookup(labels: Labels, type: number): ResourceRecord[] {
@@ -379,6 +405,8 @@ export async function startMdnsResponder(options: MdnsResponderOptions): Promise
     let wantsUnicast = legacy || directlyAddressed;
     for (const question of query.questions) {
       const found = records.lookup(question.labels, question.type);
+      const denial = found.length === 0 && question.type !== TYPE_ANY ? records.nonexistence(question.labels) : undefined;
+      if (denial !== undefined) found.push(denial);
       if (found.length > 0 && question.unicastResponse) wantsUnicast = true;
       for (const record of found) if (!answers.includes(record)) answers.push(record);
     }
