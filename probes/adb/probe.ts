@@ -1,7 +1,7 @@
 // ADB probe: is Android's debug bridge open on the network? One CONNECT, one reply read. A CNXN
 // reply means anyone on the network gets a shell; AUTH means the device wants an authorised key.
 // Never answers AUTH, never opens a stream, never asks for a shell.
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import { HEADER_BYTES, MAX_PAYLOAD_BYTES, buildConnect, parseMessage, replyOf } from './codec.js';
 
 /**
@@ -19,7 +19,7 @@ export const adbProbe: ServiceProbe = {
   defaultPorts: DEFAULT_PORTS,
   fields: ['adb.reply', 'adb.banner'],
   bannerField: 'adb.banner',
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'tcp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('tcp', DEFAULT_PORTS),
   run,
 };
 

@@ -4,7 +4,7 @@
 // POST, DELETE or an Observe registration), one retry at most, and a block-wise answer (RFC 7959)
 // is read as far as its first block: no further block is asked for.
 import { randomBytes } from 'node:crypto';
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import { MAX_MESSAGE_BYTES, buildEmptyAck, buildWellKnownCoreGet, classifyReply, codeText, describeResources, parseMessage } from './codec.js';
 import type { CoapMessage } from './codec.js';
 
@@ -25,7 +25,7 @@ export const coapProbe: ServiceProbe = {
   defaultPorts: DEFAULT_PORTS,
   fields: ['coap.request-bytes', 'coap.reply-bytes', 'coap.code', 'coap.resources'],
   // Every live host gets one datagram: CoAP never shows up in a TCP scan.
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'udp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('udp', DEFAULT_PORTS),
   run,
 };
 

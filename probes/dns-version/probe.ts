@@ -1,7 +1,7 @@
 // DNS version probe: one CHAOS-class TXT query for `version.bind`. Name servers on home routers
 // (dnsmasq above all) answer it with their software and version, e.g. `dnsmasq-2.80`.
 import { askUdp } from '../../src/engine/udp-question.js';
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import { MAX_RESPONSE_BYTES, buildVersionQuery, parseVersionResponse } from './codec.js';
 
 const DEFAULT_PORTS = [53] as const;
@@ -17,7 +17,7 @@ export const dnsVersionProbe: ServiceProbe = {
   defaultPorts: DEFAULT_PORTS,
   fields: ['dns.version'],
   bannerField: 'dns.version',
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'udp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('udp', DEFAULT_PORTS),
   run,
 };
 

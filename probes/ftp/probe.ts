@@ -1,6 +1,6 @@
 // FTP version probe: the 220 greeting, then QUIT. It never logs in (ftp-anon does that).
 import type { TcpConn } from '../../src/engine/net.js';
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import type { ProbeStatus } from '../../src/core/model.js';
 import { parseReply, replyText } from './codec.js';
 import type { FtpReply } from './codec.js';
@@ -17,7 +17,7 @@ export const ftpProbe: ServiceProbe = {
   defaultPorts: DEFAULT_PORTS,
   fields: ['ftp.banner'],
   bannerField: 'ftp.banner',
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'tcp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('tcp', DEFAULT_PORTS),
   run,
 };
 

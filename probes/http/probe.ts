@@ -1,6 +1,6 @@
 // HTTP version probe: one GET / and what the answer says (server, title, challenge, login form).
 // Redirects are reported, never followed.
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import { httpFields } from './codec.js';
 
 /** Common plain-HTTP ports of home devices: web UIs (80, 81, 8000, 8080, 8081, 8888), Synology DSM
@@ -27,7 +27,7 @@ export const httpProbe: ServiceProbe = {
     'http.powered-by',
   ],
   bannerField: 'http.server',
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'tcp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('tcp', DEFAULT_PORTS),
   run,
 };
 

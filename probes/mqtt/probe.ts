@@ -2,7 +2,7 @@
 // client read every topic? Only the NUMBER of distinct topics is kept: never names or payloads.
 // The one payload read is the broker's own `$SYS/broker/version`, its self-description.
 import type { TcpConn } from '../../src/engine/net.js';
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import { printable } from '../../src/core/sanitize.js';
 import { BROKER_VERSION_TOPIC, MqttReader, connackOutcome, connectPacket, disconnectPacket, randomClientId, subscribeAllPacket } from './codec.js';
 import type { Packet } from 'mqtt-packet';
@@ -22,7 +22,7 @@ export const mqttProbe: ServiceProbe = {
   transport: 'tcp',
   defaultPorts: DEFAULT_PORTS,
   fields: ['mqtt.connack', 'mqtt.subscribe-all', 'mqtt.topics', 'mqtt.broker-version'],
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'tcp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('tcp', DEFAULT_PORTS),
   run,
 };
 

@@ -3,7 +3,7 @@
 // workgroup) and, from Windows, its MAC. Its size against the question's is what makes a NetBIOS
 // name service an amplifier (US-CERT TA14-017A puts NetBIOS at about 3.8x).
 import { askUdp } from '../../src/engine/udp-question.js';
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import { MAX_RESPONSE_BYTES, buildNodeStatusRequest, describeNames, parseNodeStatusResponse } from './codec.js';
 
 const DEFAULT_PORTS = [137] as const;
@@ -17,7 +17,7 @@ export const netbiosNsProbe: ServiceProbe = {
   defaultPorts: DEFAULT_PORTS,
   fields: ['netbios-ns.request-bytes', 'netbios-ns.reply-bytes', 'netbios-ns.names', 'netbios-ns.mac'],
   // Every live host gets one datagram: NetBIOS never shows up in a TCP scan.
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'udp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('udp', DEFAULT_PORTS),
   run,
 };
 

@@ -1,6 +1,6 @@
 // RTSP version probe: OPTIONS, then DESCRIBE on a few common stream paths without credentials,
 // to see whether a camera serves its stream to anyone.
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import { printable } from '../../src/core/sanitize.js';
 import { describeRank } from './codec.js';
 import type { RtspResponse } from './codec.js';
@@ -19,7 +19,7 @@ export const rtspProbe: ServiceProbe = {
   defaultPorts: DEFAULT_PORTS,
   fields: ['rtsp.status', 'rtsp.server', 'rtsp.public', 'rtsp.describe-status', 'rtsp.describe-path', 'rtsp.www-authenticate'],
   bannerField: 'rtsp.server',
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'tcp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('tcp', DEFAULT_PORTS),
   run,
 };
 

@@ -1,7 +1,7 @@
 // SNMP check: does the device answer SNMPv2c with the default community `public`? If it does, the
 // system group (and a Synology NAS's model and DSM version) tell what it is.
 import type { UdpSocket } from '../../src/engine/net.js';
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import { SYNOLOGY_ENTERPRISE, SYNOLOGY_OIDS, SYSTEM_OIDS, buildGetRequest, parseResponse, valueText } from './codec.js';
 import type { SnmpResponse } from './codec.js';
 
@@ -31,7 +31,7 @@ export const snmpProbe: ServiceProbe = {
   ],
   bannerField: 'snmp.sysDescr',
   // Every live host is worth one datagram: SNMP never shows up in a TCP scan.
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'udp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('udp', DEFAULT_PORTS),
   run,
 };
 

@@ -2,7 +2,7 @@
 // lists of its KEXINIT; then, on the same connection, ssh2 finishes the key exchange for the host
 // key and sends one `none` userauth for the list of auth methods. It never authenticates.
 import type { TcpConn } from '../../src/engine/net.js';
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import { CLIENT_IDENTIFICATION, parseIdentification, parseKexInit } from './codec.js';
 import type { KexInit, SshIdentification } from './codec.js';
 import { hostKeyAndAuthMethods } from './session.js';
@@ -29,7 +29,7 @@ export const sshProbe: ServiceProbe = {
     'ssh.auth-methods',
   ],
   bannerField: 'ssh.banner',
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'tcp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('tcp', DEFAULT_PORTS),
   run,
 };
 

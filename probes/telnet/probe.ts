@@ -1,7 +1,7 @@
 // Telnet version probe: refuses every option, reads the banner until a prompt shows, and reports
 // which prompt it is. It never sends a credential (that is probes/creds/telnet.ts).
 import type { TcpConn } from '../../src/engine/net.js';
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import { TelnetDecoder, classifyScreen, decodeTelnetText } from './codec.js';
 import type { Screen } from './codec.js';
 
@@ -20,7 +20,7 @@ export const telnetProbe: ServiceProbe = {
   defaultPorts: DEFAULT_PORTS,
   fields: ['telnet.banner', 'telnet.prompt'],
   bannerField: 'telnet.banner',
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'tcp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('tcp', DEFAULT_PORTS),
   run,
 };
 

@@ -2,7 +2,7 @@
 // TFTP server (unauthenticated file transfer). It never writes (no WRQ) and never acknowledges
 // DATA, so no transfer ever goes past the first block.
 import { askUdp } from '../../src/engine/udp-question.js';
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import { buildReadRequest, parseReply } from './codec.js';
 
 const DEFAULT_PORTS = [69] as const;
@@ -18,7 +18,7 @@ export const tftpProbe: ServiceProbe = {
   defaultPorts: DEFAULT_PORTS,
   fields: ['tftp.reply', 'tftp.error'],
   // Every live host gets one datagram: TFTP never shows up in a TCP scan.
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'udp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('udp', DEFAULT_PORTS),
   run,
 };
 

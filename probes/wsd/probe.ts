@@ -6,7 +6,7 @@
 // Wild: WSD attacks hitting 35/Gbps", Sep 2019, akamai.com/blog/security).
 import { askUdp } from '../../src/engine/udp-question.js';
 import { randomUUID } from 'node:crypto';
-import type { ProbeContext, ProbeOutput, ServiceProbe, ServiceSubject } from '../../src/engine/probe.js';
+import { onPorts, type ProbeContext, type ProbeOutput, type ServiceProbe } from '../../src/engine/probe.js';
 import { MAX_REPLY_BYTES, WSD_PORT, buildProbe, parseProbeMatches, probeMatchFields } from './codec.js';
 
 const DEFAULT_PORTS = [WSD_PORT] as const;
@@ -20,7 +20,7 @@ export const wsdProbe: ServiceProbe = {
   defaultPorts: DEFAULT_PORTS,
   fields: ['wsd.request-bytes', 'wsd.reply-bytes', 'wsd.types', 'wsd.scopes', 'wsd.xaddrs'],
   // Every live host gets one datagram: WS-Discovery never shows up in a TCP scan.
-  appliesTo: (subject: ServiceSubject) => subject.transport === 'udp' && (DEFAULT_PORTS as readonly number[]).includes(subject.port),
+  appliesTo: onPorts('udp', DEFAULT_PORTS),
   run,
 };
 

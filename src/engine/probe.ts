@@ -73,6 +73,11 @@ export interface DiscoveryProbe {
 
 export type Probe = ServiceProbe | DiscoveryProbe;
 
+/** The usual `appliesTo`: a service on one of the probe's own ports, over its transport. */
+export function onPorts(transport: Transport, ports: readonly number[]): (subject: ServiceSubject) => boolean {
+  return (subject) => subject.transport === transport && ports.includes(subject.port);
+}
+
 export type CredentialProtocol = 'telnet' | 'ssh' | 'http' | 'ftp' | 'mqtt' | 'rtsp' | 'snmp';
 
 export interface Credential {

@@ -5,7 +5,8 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_REPLY_BYTES, buildProbe, parseProbeMatches, probeMatchFields } from '../../probes/wsd/codec.js';
 import { wsdProbe } from '../../probes/wsd/probe.js';
-import { startWsDiscoveryResponder, type RunningWsDiscovery } from '../../src/lab/protocols/onvif.js';
+import type { RunningServer } from '../../src/lab/listen.js';
+import { startWsDiscoveryResponder } from '../../src/lab/protocols/onvif.js';
 import { fixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
 
 const FIXTURE_ID = 'urn:uuid:9f1c2a44-0b7e-4c1d-8a55-2f6e3b1d7c90';
@@ -122,7 +123,7 @@ describe('wsd codec', () => {
 });
 
 const sockets: Socket[] = [];
-const responders: RunningWsDiscovery[] = [];
+const responders: RunningServer[] = [];
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.close();
   for (const responder of responders.splice(0)) await responder.stop();

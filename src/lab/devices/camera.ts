@@ -15,9 +15,10 @@
 // answers WS-Discovery Probes (ONVIF Core Specification, "Device discovery > Modes of operation"),
 // which makes it a small reflector like any other.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import type { Server } from 'node:net';
 import type { AttemptCounter, LabDevice, RunningDevice } from '../device.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
+import { startRtspServer } from '../protocols/rtsp.js';
 import { handleOnvifRequest, startWsDiscoveryResponder, type OnvifServiceOptions } from '../protocols/onvif.js';
 import { listen } from '../listen.js';
 
@@ -26,7 +27,6 @@ const REALM = 'AXIS_00408C1A2B3C';
 const DEFAULT_AUTHORIZATION = `Basic ${Buffer.from('root:pass').toString('base64')}`;
 const ONVIF_PATH = '/onvif/device_service';
 const ONVIF: OnvifServiceOptions = { auth: 'username-token' };
-const MAX_RTSP_REQUEST_BYTES = 8192;
 /**
  * VAPIX picture URLs (https://developer.axis.com/vapix/network-video/video-streaming): a JPEG
  * snapshot and a Motion JPEG stream, over plain HTTP behind the same Basic login as the pages.
@@ -85,31 +85,6 @@ function handleHttp(request: IncomingMessage, response: ServerResponse, attempts
   response.end(HOME_PAGE);
 }
 
-interface RtspRequest {
-  method: string;
-  url: string;
-  headers: Map<string, string>;
-}
-
-/** Splits one complete RTSP request off the buffer; undefined while it is incomplete. */
-function takeRtspRequest(buffer: Buffer): { request: RtspRequest; rest: Buffer } | 'malformed' | undefined {
-  const headerEnd = buffer.indexOf('\r\n\r\n');
-  if (headerEnd < 0) return undefined;
-  const lines = buffer.toString('latin1', 0, headerEnd).split('\r\n');
-  const [method, url, version] = (lines[0] ?? '').split(' ');
-  if (!method || !url || version !== 'RTSP/1.0') return 'malformed';
-  const headers = new Map<string, string>();
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-  }
-  const bodyLength = Number.parseInt(headers.get('content-length') ?? '0', 10) || 0;
-  const total = headerEnd + 4 + bodyLength;
-  if (total > MAX_RTSP_REQUEST_BYTES) return 'malformed';
-  if (buffer.length < total) return undefined;
-  return { request: { method, url, headers }, rest: buffer.subarray(total) };
-}
-
 function describeSdp(url: string): string {
   return [
     'v=0',
@@ -123,57 +98,6 @@ function describeSdp(url: string): string {
     `a=control:${url}/trackID=1`,
     '',
   ].join('\r\n');
-}
-
-function rtspResponse(cseq: string, status: string, headers: string[], body = ''): string {
-  const lines = [`RTSP/1.0 ${status}`, `CSeq: ${cseq}`, 'Server: GStreamer RTSP server', ...headers];
-  if (body) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
-  return `${lines.join('\r\n')}\r\n\r\n${body}`;
-}
-
-function answerRtsp(request: RtspRequest, attempts: AttemptCounter): string {
-  const cseq = (request.headers.get('cseq') ?? '0').replace(/[^0-9]/g, '').slice(0, 10) || '0';
-  if (request.method === 'OPTIONS') {
-    return rtspResponse(cseq, '200 OK', ['Public: OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER']);
-  }
-  const authorization = request.headers.get('authorization');
-  if (authorization !== undefined) attempts.record('rtsp');
-  if (authorization !== DEFAULT_AUTHORIZATION) {
-    return rtspResponse(cseq, '401 Unauthorized', [`WWW-Authenticate: Basic realm="${REALM}"`]);
-  }
-  if (request.method === 'DESCRIBE') {
-    const base = request.url.replace(/[^\x21-\x7e]/g, '').slice(0, 512);
-    return rtspResponse(
-      cseq,
-      '200 OK',
-      ['Content-Type: application/sdp', `Content-Base: ${base}/`],
-      describeSdp(base),
-    );
-  }
-  // The lab never streams: anything past DESCRIBE stops here.
-  return rtspResponse(cseq, '455 Method Not Valid in This State', []);
-}
-
-function handleRtsp(socket: Socket, attempts: AttemptCounter): void {
-  let buffer: Buffer = Buffer.alloc(0);
-  socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
-  socket.on('error', () => {});
-  socket.on('data', (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    for (;;) {
-      const taken = takeRtspRequest(buffer);
-      if (taken === undefined) {
-        if (buffer.length > MAX_RTSP_REQUEST_BYTES) socket.destroy();
-        return;
-      }
-      if (taken === 'malformed') {
-        socket.end('RTSP/1.0 400 Bad Request\r\nServer: GStreamer RTSP server\r\n\r\n');
-        return;
-      }
-      buffer = taken.rest;
-      socket.write(answerRtsp(taken.request, attempts));
-    }
-  });
 }
 
 function close(server: Server): Promise<void> {
@@ -209,14 +133,16 @@ export const device: LabDevice = {
     const http = createHttpServer((request, response) => handleHttp(request, response, attempts));
     http.headersTimeout = IDLE_TIMEOUT_MS;
     http.requestTimeout = IDLE_TIMEOUT_MS;
-    const rtspSockets = new Set<Socket>();
-    const rtsp = createTcpServer((socket) => {
-      rtspSockets.add(socket);
-      socket.on('close', () => rtspSockets.delete(socket));
-      handleRtsp(socket, attempts);
-    });
     await listen(http, 80, IPV4);
-    await listen(rtsp, 554, IPV4);
+    const rtsp = await startRtspServer({
+      host: IPV4,
+      port: 554,
+      server: 'GStreamer RTSP server',
+      streamPaths: ['/', '/axis-media/media.amp'],
+      sdp: describeSdp,
+      onLoginAttempt: () => attempts.record('rtsp'),
+      login: { realm: REALM, authorization: DEFAULT_AUTHORIZATION },
+    });
     const wsd = await startWsDiscoveryResponder({
       host: IPV4,
       port: 3702,
@@ -243,8 +169,7 @@ export const device: LabDevice = {
     return {
       stop: async () => {
         http.closeAllConnections();
-        for (const socket of rtspSockets) socket.destroy();
-        await Promise.all([close(http), close(rtsp), mdns.stop(), wsd.stop()]);
+        await Promise.all([close(http), rtsp.stop(), mdns.stop(), wsd.stop()]);
       },
     };
   },

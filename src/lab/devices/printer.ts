@@ -7,13 +7,12 @@
 // Port 9100 prints whatever it receives, so a scanner must never connect to it: every connection
 // is recorded as an attempt on `raw-9100`, which the spec declares must stay at zero.
 import type { IncomingMessage } from 'node:http';
-import { createServer, type Socket } from 'node:net';
 import type { LabDevice } from '../device.js';
 import { LAB_INTERFACE, linkLocalAddress } from '../namespaces.js';
 import { startHttpServer, type HttpPage } from '../protocols/http.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
 import { startInOrder, startOpenPortWithoutService, type Stoppable } from './servers.js';
-import { listen } from '../listen.js';
+import { serveTcp } from '../listen.js';
 
 const IPV4 = '192.168.77.93';
 // 00:80:87: Oki Electric Industry (IEEE MA-L).
@@ -71,25 +70,19 @@ function adminPage(request: IncomingMessage, recordAttempt: () => void): HttpPag
 }
 
 /** The raw print port: every connection counts as an attempt, and what arrives is thrown away. */
-async function startRawPrintPort(record: () => void): Promise<Stoppable> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    record();
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    socket.setTimeout(RAW_IDLE_MS, () => socket.destroy());
-    // A real printer would print these bytes; the lab drops them.
-    socket.resume();
-  });
-  server.maxConnections = RAW_MAX_CONNECTIONS;
-  await listen(server, RAW_PORT, IPV4);
-  return {
-    stop: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
+function startRawPrintPort(record: () => void): Promise<Stoppable> {
+  return serveTcp(
+    IPV4,
+    RAW_PORT,
+    (socket) => {
+      record();
+      socket.on('error', () => {});
+      socket.setTimeout(RAW_IDLE_MS, () => socket.destroy());
+      // A real printer would print these bytes; the lab drops them.
+      socket.resume();
     },
-  };
+    RAW_MAX_CONNECTIONS,
+  );
 }
 
 export const device: LabDevice = {

@@ -88,7 +88,7 @@ export const device: LabDevice = {
           server: UPNP_SERVER,
           pages: { '/dmr.xml': { contentType: 'text/xml; charset="utf-8"', body: MEDIA_RENDERER_DESCRIPTION } },
           events: { ipv4: IPV4, callbacks: 'same-subnet', paths: EVENT_PATHS },
-          notFound: { contentType: 'text/plain', body: 'Not Found' },
+          notFound: { status: 404, contentType: 'text/plain', body: 'Not Found' },
         }),
       () =>
         startStaticHttpServer(IPV4, 8008, {

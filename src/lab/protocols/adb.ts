@@ -8,19 +8,14 @@
 // (https://android.googlesource.com/platform/system/core/+/master/adb/protocol.txt).
 // Versions: 0x01000000 needs data_check = byte sum of the payload; 0x01000001 (Android 9+) lets
 // both sides skip it and allows 1 MiB payloads (AOSP adb.h A_VERSION_SKIP_CHECKSUM, MAX_PAYLOAD).
-import * as net from 'node:net';
-import { listen } from '../listen.js';
+import type * as net from 'node:net';
+import { serveTcp, type RunningServer } from '../listen.js';
 
 export interface AdbServerOptions {
   host: string;
   port: number;
   /** Device identity sent in CONNECT, e.g. `device::ro.product.name=...;features=...`. */
   banner: string;
-}
-
-export interface RunningAdbServer {
-  port: number;
-  stop(): Promise<void>;
 }
 
 export const A_CNXN = 0x4e584e43;
@@ -42,7 +37,6 @@ const MAX_PAYLOAD = 1024 * 1024;
 /** What a client may send before CONNECT told it our maxdata (protocol.txt: 4096 for old clients). */
 const MAX_INCOMING_PAYLOAD = 64 * 1024;
 const HEADER_BYTES = 24;
-const MAX_CONNECTIONS = 32;
 const IDLE_TIMEOUT_MS = 30_000;
 
 export interface AdbMessage {
@@ -128,21 +122,7 @@ function handleConnection(socket: net.Socket, banner: Buffer): void {
   });
 }
 
-export async function startAdbServer(options: AdbServerOptions): Promise<RunningAdbServer> {
+export async function startAdbServer(options: AdbServerOptions): Promise<RunningServer> {
   const banner = Buffer.from(options.banner, 'utf8');
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    handleConnection(socket, banner);
-  });
-  server.maxConnections = MAX_CONNECTIONS;
-  const port = await listen(server, options.port, options.host);
-  return {
-    port,
-    async stop() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return serveTcp(options.host, options.port, (socket) => handleConnection(socket, banner));
 }

@@ -4,7 +4,7 @@
 // (§5.2.3). Other methods get 4.05, unknown paths 4.04. A payload larger than one block goes out
 // block-wise (RFC 7959 §2): the block a request's Block2 option asks for, or the first one.
 // Malformed datagrams, responses and empty messages are ignored; no state is kept between requests.
-import { createSocket } from 'node:dgram';
+import { serveUdp, type RunningServer } from '../listen.js';
 
 export interface CoapOption {
   number: number;
@@ -25,11 +25,6 @@ export interface CoapServerOptions {
   resources: CoapResource[];
   /** Options every response with a payload carries (vendor options such as Shelly's CoIoT ones). */
   responseOptions?: CoapOption[];
-}
-
-export interface RunningCoapServer {
-  port: number;
-  stop(): Promise<void>;
 }
 
 /** RFC 7252 §4.6: the message size a request may have; anything longer is not read. */
@@ -129,7 +124,7 @@ function encodeOptions(options: readonly CoapOption[]): Buffer {
   return Buffer.concat(parts);
 }
 
-export async function startCoapServer(options: CoapServerOptions): Promise<RunningCoapServer> {
+export async function startCoapServer(options: CoapServerOptions): Promise<RunningServer> {
   const wellKnownCore: CoapResource = {
     path: '/.well-known/core',
     contentFormat: CONTENT_FORMAT_LINK_FORMAT,
@@ -165,22 +160,8 @@ export async function startCoapServer(options: CoapServerOptions): Promise<Runni
     return respond(request, CODE_CONTENT, [...format, block2], block);
   };
 
-  const socket = createSocket('udp4');
-  socket.on('message', (datagram, client) => {
+  return serveUdp(options.host, options.port, (datagram) => {
     const request = parseRequest(datagram);
-    if (request !== undefined) socket.send(answer(request), client.port, client.address);
+    return request === undefined ? undefined : answer(request);
   });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(options.port, options.host, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-  // A send to a client that went away must not stop the device.
-  socket.on('error', () => undefined);
-  return {
-    port: socket.address().port,
-    stop: () => new Promise<void>((resolve) => socket.close(() => resolve())),
-  };
 }

@@ -2,7 +2,7 @@
 // PWD, TYPE, PASV and LIST of a fixed listing over a real passive data connection. It serves no
 // files and accepts no uploads: the listing is text the device was built with.
 import * as net from 'node:net';
-import { listen } from '../listen.js';
+import { listen, serveTcp, type RunningServer } from '../listen.js';
 
 
 /** The guest accounts FTP servers map to anonymous access. */
@@ -23,36 +23,22 @@ export interface FtpServerOptions {
   onLoginAttempt?: () => void;
 }
 
-export interface RunningFtpServer {
-  port: number;
-  stop(): Promise<void>;
-}
-
 const MAX_LINE_BYTES = 512;
 const MAX_COMMANDS_PER_CONNECTION = 100;
-const MAX_CONNECTIONS = 32;
 const IDLE_TIMEOUT_MS = 60_000;
 const DATA_CONNECTION_TIMEOUT_MS = 10_000;
 
-export async function startFtpServer(options: FtpServerOptions): Promise<RunningFtpServer> {
-  const sockets = new Set<net.Socket>();
+export async function startFtpServer(options: FtpServerOptions): Promise<RunningServer> {
   const dataServers = new Set<net.Server>();
-
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+  const server = await serveTcp(options.host, options.port, (socket) => {
     socket.on('error', () => socket.destroy());
     new FtpSession(socket, options, dataServers).begin();
   });
-  server.maxConnections = MAX_CONNECTIONS;
-  const port = await listen(server, options.port, options.host);
-
   return {
-    port,
+    port: server.port,
     async stop() {
       for (const dataServer of dataServers) dataServer.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.stop();
     },
   };
 }

@@ -1,9 +1,8 @@
 // An MQTT 3.1.1 broker for lab devices, built on aedes. It lets anonymous clients in (the
 // finding the lab exists to show) and holds a few retained topics published at start. Clients may
 // read but not publish: the device never changes state because a client asked it to.
-import * as net from 'node:net';
 import { Aedes } from 'aedes';
-import { listen } from '../listen.js';
+import { serveTcp, type RunningServer } from '../listen.js';
 
 export interface MqttBrokerOptions {
   host: string;
@@ -19,15 +18,9 @@ export interface MqttBrokerOptions {
   onLoginAttempt?: () => void;
 }
 
-export interface RunningMqttBroker {
-  port: number;
-  stop(): Promise<void>;
-}
-
-const MAX_CONNECTIONS = 32;
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export async function startMqttBroker(options: MqttBrokerOptions): Promise<RunningMqttBroker> {
+export async function startMqttBroker(options: MqttBrokerOptions): Promise<RunningServer> {
   const broker = await Aedes.createBroker({
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxClientsIdLength: 64,
@@ -59,27 +52,18 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<Runni
     );
   }
 
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    broker.handle(socket);
-  });
-  server.maxConnections = MAX_CONNECTIONS;
-
-  let port: number;
+  let server: RunningServer;
   try {
-    port = await listen(server, options.port, options.host);
+    server = await serveTcp(options.host, options.port, (socket) => broker.handle(socket));
   } catch (error) {
     await new Promise<void>((resolve) => broker.close(() => resolve()));
     throw error;
   }
 
   return {
-    port,
+    port: server.port,
     async stop() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.stop();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
     },
   };

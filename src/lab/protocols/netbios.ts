@@ -5,7 +5,7 @@
 // upper case padded with spaces, marks the answer authoritative, and sends statistics of zeros
 // ("we don't send any stats as they could be used to attack the protocol"), so no MAC either.
 // Name queries, registrations and everything else go unanswered: the lab only needs node status.
-import { createSocket } from 'node:dgram';
+import { serveUdp, type RunningServer } from '../listen.js';
 
 export interface NetbiosName {
   /** Up to 15 characters. */
@@ -22,11 +22,6 @@ export interface NetbiosNameServerOptions {
   names: NetbiosName[];
   /** UNIT_ID as a MAC (`00:11:22:33:44:55`); omitted, it is six zeros as Samba sends. */
   unitId?: string;
-}
-
-export interface RunningNetbiosNameServer {
-  port: number;
-  stop(): Promise<void>;
 }
 
 /** Header (12), one unscoped encoded name (34), type and class (4): the only request shape answered. */
@@ -97,24 +92,7 @@ function answerFor(request: Buffer, options: NetbiosNameServerOptions): Buffer |
   return nodeStatusResponse(request.readUInt16BE(0), Buffer.from(questionName), options);
 }
 
-export async function startNetbiosNameServer(options: NetbiosNameServerOptions): Promise<RunningNetbiosNameServer> {
+export async function startNetbiosNameServer(options: NetbiosNameServerOptions): Promise<RunningServer> {
   if (options.names.length > 255) throw new Error('a node status answer holds at most 255 names');
-  const socket = createSocket('udp4');
-  socket.on('message', (request, client) => {
-    const answer = answerFor(request, options);
-    if (answer !== undefined) socket.send(answer, client.port, client.address);
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(options.port, options.host, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-  // A send to a client that went away must not stop the device.
-  socket.on('error', () => undefined);
-  return {
-    port: socket.address().port,
-    stop: () => new Promise<void>((resolve) => socket.close(() => resolve())),
-  };
+  return serveUdp(options.host, options.port, (request) => answerFor(request, options));
 }

@@ -13,10 +13,10 @@
 //   Authorized" (Core Spec, "Security > Authentication over HTTP and HTTPS" and "Generic faults").
 //   GetDeviceInformation is READ_SYSTEM, not PRE_AUTH (Core Spec, "System > GetDeviceInformation").
 import { randomUUID } from 'node:crypto';
-import { createSocket, type RemoteInfo } from 'node:dgram';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { XMLParser } from 'fast-xml-parser';
 import { decodeXmlEntities } from '../../core/sanitize.js';
+import { serveUdp, type RunningServer } from '../listen.js';
 
 const SOAP_ENVELOPE = 'http://www.w3.org/2003/05/soap-envelope';
 const ADDRESSING = 'http://schemas.xmlsoap.org/ws/2004/08/addressing';
@@ -74,11 +74,6 @@ export interface WsDiscoveryOptions {
   xaddrs: readonly string[];
 }
 
-export interface RunningWsDiscovery {
-  port: number;
-  stop(): Promise<void>;
-}
-
 /** The local part of a QName (`dn:NetworkVideoTransmitter` → `NetworkVideoTransmitter`). */
 const localName = (qname: string): string => qname.slice(qname.indexOf(':') + 1);
 
@@ -112,8 +107,7 @@ function probeMessageId(datagram: Buffer, options: WsDiscoveryOptions): string |
   return selects(probe, options) ? messageId : undefined;
 }
 
-export async function startWsDiscoveryResponder(options: WsDiscoveryOptions): Promise<RunningWsDiscovery> {
-  const socket = createSocket('udp4');
+export async function startWsDiscoveryResponder(options: WsDiscoveryOptions): Promise<RunningServer> {
   // WS-Discovery AppSequence: InstanceId changes at each start, MessageNumber counts the messages sent since.
   const instanceId = Math.floor(Date.now() / 1000);
   let messageNumber = 0;
@@ -141,23 +135,10 @@ export async function startWsDiscoveryResponder(options: WsDiscoveryOptions): Pr
       'utf8',
     );
 
-  socket.on('message', (datagram: Buffer, client: RemoteInfo) => {
+  return serveUdp(options.host, options.port, (datagram) => {
     const messageId = probeMessageId(datagram, options);
-    if (messageId !== undefined) socket.send(probeMatches(messageId), client.port, client.address);
+    return messageId === undefined ? undefined : probeMatches(messageId);
   });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(options.port, options.host, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-  // A late ICMP error must not crash the device.
-  socket.on('error', () => undefined);
-  return {
-    port: socket.address().port,
-    stop: () => new Promise<void>((resolve) => socket.close(() => resolve())),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

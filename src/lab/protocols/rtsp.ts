@@ -1,8 +1,9 @@
-// An RTSP server (RFC 2326) for lab devices whose streams need no login: OPTIONS, and DESCRIBE
-// answered with 200 and an SDP for each of the device's stream paths (404 elsewhere). The lab never
+// An RTSP server (RFC 2326) for lab devices: OPTIONS, and DESCRIBE answered with 200 and an SDP
+// for each of the device's stream paths (404 elsewhere), behind an HTTP Basic login (RFC 2326
+// §D.2) when the device has one. The lab never
 // streams: SETUP, PLAY and the rest get 455, so no media ever flows.
-import { createServer, type Socket } from 'node:net';
-import { listen } from '../listen.js';
+import type { Socket } from 'node:net';
+import { serveTcp, type RunningServer } from '../listen.js';
 
 export interface RtspServerOptions {
   host: string;
@@ -13,17 +14,13 @@ export interface RtspServerOptions {
   streamPaths: readonly string[];
   /** The SDP returned for a stream, given the request URL (sanitised). */
   sdp(url: string): string;
-  /** Called when a request carries credentials (an Authorization header) although none are asked. */
+  /** Called for every request that carries credentials (an Authorization header). */
   onLoginAttempt?: () => void;
-}
-
-export interface RunningRtspServer {
-  port: number;
-  stop(): Promise<void>;
+  /** A Basic login every request but OPTIONS needs: the realm, and the one Authorization value that passes. */
+  login?: { realm: string; authorization: string };
 }
 
 const MAX_REQUEST_BYTES = 8192;
-const MAX_CONNECTIONS = 32;
 const IDLE_TIMEOUT_MS = 30_000;
 const PUBLIC_METHODS = 'OPTIONS, DESCRIBE, SETUP, TEARDOWN, PLAY, PAUSE, GET_PARAMETER, SET_PARAMETER';
 
@@ -69,17 +66,14 @@ function response(server: string, cseq: string, status: string, headers: string[
 function answer(request: RtspRequest, options: RtspServerOptions): string {
   const cseq = (request.headers.get('cseq') ?? '0').replace(/[^0-9]/g, '').slice(0, 10) || '0';
   if (request.headers.has('authorization')) options.onLoginAttempt?.();
-  switch (request.method) {
-    case 'OPTIONS':
-      return response(options.server, cseq, '200 OK', [`Public: ${PUBLIC_METHODS}`]);
-    case 'DESCRIBE': {
-      if (!options.streamPaths.includes(pathOf(request.url))) return response(options.server, cseq, '404 Not Found', []);
-      const url = request.url.replace(/[^\x21-\x7e]/g, '').slice(0, 512);
-      return response(options.server, cseq, '200 OK', ['Content-Type: application/sdp', `Content-Base: ${url}/`], options.sdp(url));
-    }
-    default:
-      return response(options.server, cseq, '455 Method Not Valid in This State', []);
+  if (request.method === 'OPTIONS') return response(options.server, cseq, '200 OK', [`Public: ${PUBLIC_METHODS}`]);
+  if (options.login !== undefined && request.headers.get('authorization') !== options.login.authorization) {
+    return response(options.server, cseq, '401 Unauthorized', [`WWW-Authenticate: Basic realm="${options.login.realm}"`]);
   }
+  if (request.method !== 'DESCRIBE') return response(options.server, cseq, '455 Method Not Valid in This State', []);
+  if (!options.streamPaths.includes(pathOf(request.url))) return response(options.server, cseq, '404 Not Found', []);
+  const url = request.url.replace(/[^\x21-\x7e]/g, '').slice(0, 512);
+  return response(options.server, cseq, '200 OK', ['Content-Type: application/sdp', `Content-Base: ${url}/`], options.sdp(url));
 }
 
 function handleConnection(socket: Socket, options: RtspServerOptions): void {
@@ -101,20 +95,6 @@ function handleConnection(socket: Socket, options: RtspServerOptions): void {
   });
 }
 
-export async function startRtspServer(options: RtspServerOptions): Promise<RunningRtspServer> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    handleConnection(socket, options);
-  });
-  server.maxConnections = MAX_CONNECTIONS;
-  const port = await listen(server, options.port, options.host);
-  return {
-    port,
-    async stop() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+export async function startRtspServer(options: RtspServerOptions): Promise<RunningServer> {
+  return serveTcp(options.host, options.port, (socket) => handleConnection(socket, options));
 }

@@ -3,6 +3,7 @@
 // any other community gets no answer at all, as real agents do. SET is refused (read-only).
 import { createRequire } from 'node:module';
 import type * as dgram from 'node:dgram';
+import { type RunningServer } from '../listen.js';
 
 export type SnmpValue =
   | { type: 'string'; value: string }
@@ -27,11 +28,6 @@ export interface SnmpAgentOptions {
    * has no lockout; what a scanner's budget must bound is how many wrong communities it sends.
    */
   onLoginAttempt?: () => void;
-}
-
-export interface RunningSnmpAgent {
-  port: number;
-  stop(): Promise<void>;
 }
 
 // net-snmp ships no type declarations: the small part used here, typed by hand.
@@ -68,7 +64,7 @@ const snmp = createRequire(import.meta.url)('net-snmp') as NetSnmpModule;
 
 const SYS_UPTIME_OID = '1.3.6.1.2.1.1.3.0';
 
-export async function startSnmpAgent(options: SnmpAgentOptions): Promise<RunningSnmpAgent> {
+export async function startSnmpAgent(options: SnmpAgentOptions): Promise<RunningServer> {
   const agent = snmp.createAgent(
     { port: options.port, address: options.host, transport: 'udp4', disableAuthorization: false },
     (error) => {

@@ -7,9 +7,10 @@
 // join the group at all, like a device whose SSDP stack only serves direct requests).
 import { randomUUID } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIPv4 } from 'node:net';
-import { listen } from '../listen.js';
+import type { RunningServer } from '../listen.js';
+import { startHttpServer, type HttpServerOptions } from './http.js';
 
 export interface SsdpResponderOptions {
   ipv4: string;
@@ -282,59 +283,7 @@ export function upnpEventHandler(options: UpnpEventOptions): (request: IncomingM
   };
 }
 
-export interface UpnpPage {
-  contentType: string;
-  body: string;
-}
-
-export interface UpnpHttpServerOptions {
-  host: string;
-  port: number;
-  /** The SERVER header of every answer. */
-  server: string;
-  /** Description and SCPD documents by path; GET and HEAD only. */
-  pages: Record<string, UpnpPage>;
-  events: UpnpEventOptions;
-  /** The answer for an unknown path (a plain HTML 404 unless given). */
-  notFound?: UpnpPage;
-}
-
-const IDLE_TIMEOUT_MS = 10_000;
-const HEADERS_TIMEOUT_MS = 5_000;
-const MAX_CONNECTIONS = 32;
-const MAX_HEADER_BYTES = 8 * 1024;
-const NOT_FOUND: UpnpPage = { contentType: 'text/html', body: '<html><body><h1>404 Not Found</h1></body></html>\n' };
-
-/**
- * The HTTP server of a device's UPnP stack: fixed documents for GET and HEAD, SUBSCRIBE and
- * UNSUBSCRIBE on the event paths, 405 for anything else (request bodies are never read).
- */
-export async function startUpnpHttpServer(options: UpnpHttpServerOptions): Promise<{ port: number; stop(): Promise<void> }> {
-  const events = upnpEventHandler(options.events);
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (request, response) => {
-    response.setHeader('Server', options.server);
-    if (events(request, response)) return;
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { Allow: 'GET, HEAD, SUBSCRIBE, UNSUBSCRIBE', Connection: 'close', 'Content-Length': 0 }).end();
-      return;
-    }
-    const path = (request.url ?? '/').split('?')[0] ?? '/';
-    const known = Object.hasOwn(options.pages, path) ? options.pages[path] : undefined;
-    const page = known ?? options.notFound ?? NOT_FOUND;
-    response.writeHead(known === undefined ? 404 : 200, { 'Content-Type': page.contentType, 'Content-Length': Buffer.byteLength(page.body) });
-    response.end(request.method === 'HEAD' ? undefined : page.body);
-  });
-  server.requestTimeout = IDLE_TIMEOUT_MS;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.keepAliveTimeout = IDLE_TIMEOUT_MS;
-  server.maxConnections = MAX_CONNECTIONS;
-  const port = await listen(server, options.port, options.host);
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+/** The HTTP server of a device's UPnP stack: its documents, and SUBSCRIBE/UNSUBSCRIBE on the event paths. */
+export function startUpnpHttpServer(options: HttpServerOptions & { events: UpnpEventOptions }): Promise<RunningServer> {
+  return startHttpServer({ ...options, extra: { methods: ['SUBSCRIBE', 'UNSUBSCRIBE'], handle: upnpEventHandler(options.events) } });
 }

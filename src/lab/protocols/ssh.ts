@@ -4,10 +4,9 @@
 // auth methods. Passwords in `accept` log in; every other attempt is rejected. A logged-in client
 // still gets nothing: with no 'session', 'tcpip' or 'request' listener, ssh2 refuses every channel
 // and forwarding request itself, so no command ever runs.
-import * as net from 'node:net';
 import ssh2 from 'ssh2';
 import type { Algorithms, AuthenticationType } from 'ssh2';
-import { listen } from '../listen.js';
+import { serveTcp, type RunningServer } from '../listen.js';
 
 export interface SshServerOptions {
   host: string;
@@ -31,12 +30,6 @@ export interface SshServerOptions {
   banAfter?: { failures: number; banMs: number };
 }
 
-export interface RunningSshServer {
-  port: number;
-  stop(): Promise<void>;
-}
-
-const MAX_CONNECTIONS = 32;
 const MAX_AUTH_ATTEMPTS_PER_CONNECTION = 10;
 const LOGIN_GRACE_MS = 30_000;
 
@@ -51,7 +44,7 @@ export function parsableHostKey(): string {
   }
 }
 
-export async function startSshServer(options: SshServerOptions): Promise<RunningSshServer> {
+export async function startSshServer(options: SshServerOptions): Promise<RunningServer> {
   const hostKey = options.hostKey ?? parsableHostKey();
   const accepted = options.accept ?? [];
 
@@ -93,25 +86,12 @@ export async function startSshServer(options: SshServerOptions): Promise<Running
   );
 
   // The TCP side is ours, so every socket can be bounded in time and destroyed at stop.
-  const sockets = new Set<net.Socket>();
-  const tcpServer = net.createServer((socket) => {
+  return serveTcp(options.host, options.port, (socket) => {
     if (banned(socket.remoteAddress ?? '')) {
       socket.destroy();
       return;
     }
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.setTimeout(LOGIN_GRACE_MS, () => socket.destroy());
     sshServer.injectSocket(socket);
   });
-  tcpServer.maxConnections = MAX_CONNECTIONS;
-
-  const port = await listen(tcpServer, options.port, options.host);
-  return {
-    port,
-    async stop() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => tcpServer.close(() => resolve()));
-    },
-  };
 }

@@ -1,8 +1,8 @@
 // A telnet login for a lab device (RFC 854, RFC 857 ECHO, RFC 858 SUPPRESS-GO-AHEAD).
 // It checks a username and password and, after a success, shows a prompt that only knows `exit`:
 // nothing typed is ever executed.
-import { createServer, type Socket } from 'node:net';
-import { listen } from '../listen.js';
+import type { Socket } from 'node:net';
+import { serveTcp, type RunningServer } from '../listen.js';
 
 export interface TelnetServerOptions {
   ipv4: string;
@@ -30,7 +30,6 @@ const OPTION_SUPPRESS_GO_AHEAD = 3;
 const MAX_LINE_BYTES = 256;
 const MAX_SUBNEGOTIATION_BYTES = 512;
 const IDLE_TIMEOUT_MS = 60_000;
-const MAX_CONNECTIONS = 32;
 
 type ParserState = 'data' | 'iac' | 'option' | 'subnegotiation' | 'subnegotiation-iac';
 
@@ -173,20 +172,6 @@ function handleConnection(socket: Socket, options: TelnetServerOptions): void {
   write(options.loginPrompt);
 }
 
-export async function startTelnetServer(options: TelnetServerOptions): Promise<{ stop(): Promise<void> }> {
-  const open = new Set<Socket>();
-  const server = createServer((socket) => {
-    open.add(socket);
-    socket.on('close', () => open.delete(socket));
-    handleConnection(socket, options);
-  });
-  server.maxConnections = MAX_CONNECTIONS;
-  await listen(server, options.port, options.ipv4);
-  return {
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of open) socket.destroy();
-      }),
-  };
+export function startTelnetServer(options: TelnetServerOptions): Promise<RunningServer> {
+  return serveTcp(options.ipv4, options.port, (socket) => handleConnection(socket, options));
 }

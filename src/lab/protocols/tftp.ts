@@ -5,15 +5,11 @@
 // As RFC 1350 section 4 says, the answer to a request comes from a fresh port (the server's
 // transfer identifier), not from port 69; a client must accept that.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { type RunningServer } from '../listen.js';
 
 export interface TftpServerOptions {
   host: string;
   port: number;
-}
-
-export interface RunningTftpServer {
-  port: number;
-  stop(): Promise<void>;
 }
 
 const OPCODE_RRQ = 1;
@@ -48,7 +44,7 @@ function answerFor(request: Buffer): [number, string] {
   return [TFTP_ILLEGAL_OPERATION, 'Illegal TFTP operation'];
 }
 
-export async function startTftpServer(options: TftpServerOptions): Promise<RunningTftpServer> {
+export async function startTftpServer(options: TftpServerOptions): Promise<RunningServer> {
   const listener = createSocket('udp4');
   const replies = new Set<Socket>();
 

@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { SecureVersion } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { listen } from '../listen.js';
+import { listen, type RunningServer } from '../listen.js';
 
 const CERTS_RELATIVE = join('src', 'lab', 'certs');
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -48,12 +48,7 @@ export interface HttpsServerOptions {
   handler(request: IncomingMessage, response: ServerResponse): void;
 }
 
-export interface RunningHttpsServer {
-  port: number;
-  stop(): Promise<void>;
-}
-
-export async function startHttpsServer(options: HttpsServerOptions): Promise<RunningHttpsServer> {
+export async function startHttpsServer(options: HttpsServerOptions): Promise<RunningServer> {
   const server = createServer(
     {
       key: options.key,
