@@ -88,6 +88,12 @@ export interface TlsHandshake {
 export interface NeighbourEntry {
   address: string;
   mac: string;
+  /**
+   * The OS heard from the neighbour lately (Linux REACHABLE, or a static entry). False for an
+   * entry kept from earlier traffic (STALE, DELAY, PROBE): the device may have left since.
+   * Readers that cannot tell (macOS arp, /proc/net/arp) say true.
+   */
+  confirmed: boolean;
 }
 
 export interface Net {

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { compareAddresses, createScopeGuard, isIpv6GlobalUnicast, type TargetSet } from '../core/policy.js';
 import type { SignaturePack } from '../signatures/compile.js';
 import { Channel, createLimiter, type Clock } from './concurrency.js';
-import type { Net } from './net.js';
+import type { NeighbourEntry, Net } from './net.js';
 import type { CredentialDriver, DiscoveryProbe, PageChecks, Probe, ProbeCategory, ProbeOutput, ServiceProbe, ServiceSubject } from './probe.js';
 import { IOT_PORTS, LIVENESS_PORTS, portName } from './ports.js';
 
@@ -109,6 +109,11 @@ const NEIGHBOUR_POLL_MS = 200;
  * the live hosts' entries.
  */
 const KNOCKS_IN_FLIGHT = 512;
+/**
+ * How long a remembered neighbour entry may take to be confirmed after it was first seen: the
+ * kernel's delay_first_probe_time (5 s) and the first unicast probe's answer, with a margin.
+ */
+const REMEMBERED_RECHECK_MS = 6_500;
 const THIS_COMPUTER = 'this computer (the scanner)';
 const THIS_COMPUTER_KEY = 'this-computer';
 
@@ -152,6 +157,8 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
   const discoveryDone = deferred();
   const livenessDone = deferred();
   const knocks = createLimiter(KNOCKS_IN_FLIGHT);
+  /** Remembered neighbour entries of addresses nothing else found, and when each was first seen (ms). */
+  const remembered = new Map<string, number>();
   let observationCount = 0;
   const progress = { identify: { done: 0, total: 0 }, check: { done: 0, total: 0 }, judge: { done: 0, total: 0 } };
   const advance = (phase: keyof typeof progress) => {
@@ -528,9 +535,11 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     advance('judge');
   };
 
+  const knownHost = (address: string): HostState | undefined => hosts.get(address) ?? aliasOf.get(address);
+
   const foundHost = (address: string, via: 'mdns' | 'ssdp' | 'tcp' | 'neighbour'): HostState | undefined => {
     if (!inScopeAddress(address)) return undefined;
-    const existing = hosts.get(address) ?? aliasOf.get(address);
+    const existing = knownHost(address);
     if (existing) return existing;
     const host: HostState = { address, observations: [], fields: emptyFields(), openTcp: new Set(), scannedTcp: new Set(), protocols: new Map(), aliases: new Set() };
     hosts.set(address, host);
@@ -563,14 +572,42 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     emit({ type: 'probe-finished', probe: probe.id, address: '*', status, durationMs: Date.now() - started, ...(detail !== undefined && { detail }) });
   };
 
-  /** A complete neighbour (ARP) entry: the host answered at layer 2, so it is live, and its MAC is known. */
-  const noteNeighbour = (entry: { address: string; mac: string }) => {
+  /**
+   * A confirmed neighbour (ARP) entry: the host answered at layer 2 just now, so it is live, and
+   * its MAC is known. A remembered one (STALE, DELAY, PROBE) only gives a MAC to a host found
+   * otherwise: a device that left keeps its entry for minutes, so on its own it is kept in
+   * `remembered` until the kernel's re-check says whether the device is still there.
+   */
+  const noteNeighbour = (entry: NeighbourEntry) => {
     const mac = normaliseMac(entry.mac);
     if (!mac) return;
-    const host = foundHost(entry.address, 'neighbour');
-    if (host && host.mac === undefined) {
+    const host = entry.confirmed ? foundHost(entry.address, 'neighbour') : knownHost(entry.address);
+    if (!host) {
+      if (inScopeAddress(entry.address) && !remembered.has(entry.address)) remembered.set(entry.address, Date.now());
+      return;
+    }
+    remembered.delete(entry.address);
+    if (host.mac === undefined) {
       host.mac = mac;
       host.fields = withFields(host.fields, { 'mac.address': mac });
+    }
+  };
+
+  /**
+   * Waits for the kernel's verdict on remembered entries nothing else found. A packet to a stale
+   * entry (the knock) starts the re-check: DELAY for delay_first_probe_time, then unicast ARP
+   * probes before REACHABLE or FAILED (kernel ip-sysctl docs, neigh/default). A device still there
+   * turns REACHABLE and becomes a host; one that left never does and is not reported.
+   */
+  const settleRememberedNeighbours = async () => {
+    while (remembered.size > 0 && !signal.aborted) {
+      await clock.sleep(NEIGHBOUR_POLL_MS, signal);
+      const table = new Map((await net.neighbours()).map((entry) => [entry.address, entry]));
+      for (const [address, since] of remembered) {
+        const entry = table.get(address);
+        if (entry?.confirmed) noteNeighbour(entry);
+        if (!entry || knownHost(address) || Date.now() - since > REMEMBERED_RECHECK_MS) remembered.delete(address);
+      }
     }
   };
 
@@ -592,8 +629,9 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
         await clock.sleep(NEIGHBOUR_POLL_MS, signal);
         for (const entry of await net.neighbours()) {
           if (!inScopeAddress(entry.address)) continue;
-          onLink.add(segment(entry.address));
           noteNeighbour(entry);
+          if (!entry.confirmed) continue;
+          onLink.add(segment(entry.address));
           pending.get(entry.address)?.abort();
         }
       }
@@ -633,8 +671,9 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     );
     await Promise.all(
       unanswered.map(async (address) => {
-        // On a segment whose neighbours answered at layer 2, silence means nobody is there.
-        if (!onLink.has(segment(address)) && !signal.aborted) await knock(address, others);
+        // On a segment whose neighbours answered at layer 2, silence means nobody is there, unless
+        // the address has a remembered entry: a device that drops port 80 may still be there.
+        if ((!onLink.has(segment(address)) || remembered.has(address)) && !signal.aborted) await knock(address, others);
         emit({ type: 'progress', phase: 'discover', done: ++done, total });
       }),
     );
@@ -647,6 +686,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
   // Every live neighbour is resolved by now, including discovery responders the sweep skipped.
   for (const entry of await net.neighbours()) if (inScopeAddress(entry.address)) noteNeighbour(entry);
   discoveryDone.resolve();
+  hostTasks.push(settleRememberedNeighbours());
   // Host pipelines may start more hosts while running; wait until none is left.
   for (let settled = 0; settled < hostTasks.length; ) {
     const batch = hostTasks.slice(settled);

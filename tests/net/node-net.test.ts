@@ -239,8 +239,8 @@ describe('neighbours', () => {
       'garbage line',
     ].join('\n');
     expect(parseProcNetArp(text)).toEqual([
-      { address: '192.168.1.1', mac: 'aa:bb:cc:dd:ee:01' },
-      { address: '192.168.1.7', mac: '02:11:22:33:44:55' },
+      { address: '192.168.1.1', mac: 'aa:bb:cc:dd:ee:01', confirmed: true },
+      { address: '192.168.1.7', mac: '02:11:22:33:44:55', confirmed: true },
     ]);
   });
 
