@@ -26,6 +26,11 @@ export const mqttProbe: ServiceProbe = {
   run,
 };
 
+/** A SUBACK return code below 0x80 grants the subscription at that QoS (MQTT 3.1.1 §3.9.3). */
+function isGrant(code: unknown): boolean {
+  return typeof code === 'number' && code < 0x80;
+}
+
 /**
  * Reads packets until `stop(packet)` says so (that packet is returned), the time is up or the
  * stream ends or breaks (undefined).
@@ -78,12 +83,20 @@ async function* run(ctx: ProbeContext): AsyncIterable<ProbeOutput> {
       conn.write(subscribeAllPacket(1));
       const suback = await readPackets(conn, reader, ctx.timeoutMs, countUntil('suback'));
       // The first grant is `#`; a broker may refuse the $SYS subscription and still serve every topic.
-      const first = suback?.cmd === 'suback' ? suback.granted[0] : undefined;
-      const granted = typeof first === 'number' && first < 0x80;
+      const [first, versionGrant] = suback?.cmd === 'suback' ? suback.granted : [];
+      const granted = isGrant(first);
       fields['mqtt.subscribe-all'] = granted ? 'allowed' : 'denied';
       if (granted) {
         // Retained messages arrive at once, live ones during the window: listen for all of it.
         await readPackets(conn, reader, LISTEN_MS, countUntil(undefined));
+        // A broker busy with other clients may send its retained version late; one that granted
+        // the topic gets one more window, ended by the version itself.
+        if (brokerVersion === undefined && isGrant(versionGrant)) {
+          await readPackets(conn, reader, LISTEN_MS, (packet) => {
+            countTopic(packet);
+            return brokerVersion !== undefined;
+          });
+        }
         fields['mqtt.topics'] = String(topics.size);
         if (brokerVersion !== undefined && brokerVersion !== '') fields['mqtt.broker-version'] = brokerVersion;
       }

@@ -86,6 +86,20 @@ describe('mqtt probe', () => {
     expect(JSON.stringify(run)).not.toContain('home/');
   });
 
+  it('waits one more window for a broker version that comes late', async () => {
+    // A broker slowed down by other clients: its version arrives 1.4 s after the subscription.
+    const { port, aedes } = await broker(() => undefined);
+    aedes.on('subscribe', (subscriptions) => {
+      if (!subscriptions.some((subscription) => subscription.topic === '$SYS/broker/version')) return;
+      const late = setTimeout(() => {
+        aedes.publish({ cmd: 'publish', topic: '$SYS/broker/version', payload: Buffer.from('mosquitto version 2.0.18'), qos: 0, retain: false, dup: false }, () => undefined);
+      }, 1_400);
+      cleanups.push(async () => clearTimeout(late));
+    });
+    const run = await runServiceProbe(mqttProbe, subjectFor('127.0.0.1', port));
+    expect(run.observations[0]?.fields['mqtt.broker-version']).toBe('mosquitto version 2.0.18');
+  });
+
   it('reports a broker that refuses anonymous clients', async () => {
     const { port } = await broker((aedes) => {
       aedes.authenticate = (_client, username, _password, callback) => callback(null, username === 'owner');
