@@ -87,14 +87,41 @@ export function usnDevice(usn: string): string | undefined {
 }
 
 /**
- * The address observations about a sender carry: the sender itself, except that an IPv6 sender
- * whose USN uuid an IPv4 sender also used is that device, known by its IPv4 address.
+ * The MAC inside an IPv6 address whose interface identifier is a modified EUI-64: the MAC with
+ * ff:fe in the middle and the universal/local bit inverted (RFC 4291 §2.5.1 and Appendix A). Linux
+ * forms link-local and SLAAC addresses this way unless told otherwise (kernel ip-sysctl,
+ * addr_gen_mode 0), and AVM's FRITZ!OS does too (home-assistant/core#71418: a FRITZ!Box 7590 with
+ * MAC 44:4e:6d:69:ce:8b answers SSDP from fe80::464e:6dff:fe69:ce8b). Random or stable-private
+ * identifiers (RFC 4941, RFC 7217) give undefined, and so does anything that is not IPv6.
  */
-export function deviceAddresses(senders: readonly { address: string; devices: ReadonlySet<string> }[]): (sender: string) => string {
+export function eui64Mac(address: string): string | undefined {
+  const groups = parseIpv6(splitZone(address).address);
+  if (groups === undefined) return undefined;
+  const [, , , , g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
+  if ((g5 & 0xff) !== 0xff || g6 >> 8 !== 0xfe) return undefined;
+  const octets = [(g4 >> 8) ^ 0x02, g4 & 0xff, g5 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff];
+  return octets.map((octet) => octet.toString(16).padStart(2, '0')).join(':');
+}
+
+/**
+ * The address observations about a sender carry: the sender itself, except that an IPv6 sender
+ * that is known to be a device with an IPv4 address is named by that address. It is known when
+ * an IPv4 sender used the same USN uuid, or when its EUI-64 interface identifier holds the MAC of
+ * an IPv4 neighbour (a device that speaks SSDP only over IPv6 still has its IPv4 ARP entry).
+ */
+export function deviceAddresses(
+  senders: readonly { address: string; devices: ReadonlySet<string> }[],
+  ipv4Neighbours: readonly { address: string; mac: string }[] = [],
+): (sender: string) => string {
   const ipv4ByDevice = new Map<string, string>();
   for (const sender of senders) {
     if (sender.address.includes(':')) continue;
     for (const device of sender.devices) if (!ipv4ByDevice.has(device)) ipv4ByDevice.set(device, sender.address);
+  }
+  const ipv4ByMac = new Map<string, string>();
+  for (const neighbour of ipv4Neighbours) {
+    const mac = neighbour.mac.toLowerCase();
+    if (!neighbour.address.includes(':') && !ipv4ByMac.has(mac)) ipv4ByMac.set(mac, neighbour.address);
   }
   const devicesOf = new Map(senders.map((sender) => [sender.address, sender.devices]));
   return (sender) => {
@@ -103,7 +130,8 @@ export function deviceAddresses(senders: readonly { address: string; devices: Re
       const ipv4 = ipv4ByDevice.get(device);
       if (ipv4 !== undefined) return ipv4;
     }
-    return sender;
+    const mac = eui64Mac(sender);
+    return (mac === undefined ? undefined : ipv4ByMac.get(mac)) ?? sender;
   };
 }
 
@@ -139,6 +167,14 @@ function comparable(address: string): string {
 }
 
 /**
+ * A URL with an IPv6 zone (`http://[fe80::1%25eth0]/`, RFC 6874) without it: WHATWG URLs have no
+ * zones, and the zone that counts is the responder's, which the datagram came with.
+ */
+export function withoutUrlZone(location: string): string {
+  return location.replace(/^(http:\/\/\[[0-9a-fA-F:.]+)%25[\w.-]{1,15}\]/i, '$1]');
+}
+
+/**
  * Where a LOCATION may be fetched: only plain http on the responder's own address (an IPv6
  * responder's link-local address may appear without its zone, or with it as `%25eth0`). Anything
  * else (another host, https, garbage) gives undefined and is reported, never fetched.
@@ -146,8 +182,7 @@ function comparable(address: string): string {
 export function sameHostLocation(location: string, responder: string): { port: number; path: string } | undefined {
   let url: URL;
   try {
-    // WHATWG URLs have no IPv6 zones; the zone is the responder's anyway.
-    url = new URL(location.replace(/^(http:\/\/\[[0-9a-fA-F:.]+)%25[\w.-]{1,15}\]/i, '$1]'));
+    url = new URL(withoutUrlZone(location));
   } catch {
     return undefined;
   }

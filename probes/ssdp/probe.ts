@@ -2,8 +2,11 @@
 // NOTIFY announcements heard meanwhile (ssdp.passive), one unicast M-SEARCH to each live host
 // (how much it makes a device send back, the reflection measure; a host that answers only this
 // one is ssdp.unicast-only), and the device description behind each LOCATION, fetched only when
-// it sits on the responder itself and in scope.
-import type { UdpDatagram, UdpSocket } from '../../src/engine/net.js';
+// it sits on the responder itself and in scope. An IPv6 responder is reported under its device's
+// IPv4 address when an IPv4 answer carried the same USN uuid or its EUI-64 address holds the MAC
+// of an IPv4 neighbour, so a device that speaks SSDP only over IPv6 is still one host; its
+// observations then keep the IPv6 address they were heard from in ssdp.sender.
+import type { NeighbourEntry, UdpDatagram, UdpSocket } from '../../src/engine/net.js';
 import type { DiscoveryContext, DiscoveryProbe, ProbeOutput } from '../../src/engine/probe.js';
 import { printable } from '../../src/core/sanitize.js';
 import {
@@ -21,6 +24,7 @@ import {
   parseSsdpResponse,
   sameHostLocation,
   usnDevice,
+  withoutUrlZone,
 } from './codec.js';
 
 const DEFAULT_WINDOW_MS = 1500;
@@ -58,6 +62,7 @@ export const ssdpProbe: DiscoveryProbe = {
     'ssdp.location',
     'ssdp.location-offsite',
     'ssdp.family',
+    'ssdp.sender',
     'ssdp.nts',
     'ssdp.passive',
     'ssdp.unicast-only',
@@ -117,6 +122,7 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
   const unicast = await openSocket(ctx);
   const reflection = unicast === undefined ? undefined : new ReflectionRun(ctx, responders, unicast);
   let measures: Reflection[] = [];
+  let neighbours: NeighbourEntry[] = [];
   try {
     try {
       let sent = 0;
@@ -142,10 +148,12 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
     } finally {
       search.close();
     }
+    // The sweep is over, so the neighbour table holds every live host on the link. Only confirmed
+    // entries: a remembered one may be a device that left, or the old address of one that moved.
+    if (!ctx.signal.aborted) neighbours = (await ctx.net.neighbours()).filter((neighbour) => neighbour.confirmed && ctx.inScope(neighbour.address));
     if (reflection !== undefined && !ctx.signal.aborted) {
-      // The sweep is over: the rest of the live hosts, and those only the OS neighbour table knows.
-      const neighbours = (await ctx.net.neighbours()).map((neighbour) => neighbour.address);
-      await reflection.search(unicastTargets(ctx, responders, [...ctx.liveHosts(), ...neighbours], MAX_UNICAST_TARGETS));
+      // The rest of the live hosts, and those only the OS neighbour table knows.
+      await reflection.search(unicastTargets(ctx, responders, [...ctx.liveHosts(), ...neighbours.map((neighbour) => neighbour.address)], MAX_UNICAST_TARGETS));
       [measures] = await Promise.all([reflection.finish(), hearAnnouncements(reflection.remainingMs())]);
     }
   } finally {
@@ -153,20 +161,23 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
     listener?.close();
   }
 
-  const addressOf = deviceAddresses([...responders.values()]);
+  // An IPv6 responder is named by its device's IPv4 address when the USN or its MAC tells it.
+  const addressOf = deviceAddresses([...responders.values()], neighbours);
   const deviceAddress = (responder: Responder): string => addressOf(responder.address);
 
+  /** Where it was heard, when the observation names the device by another address. */
+  const heardFrom = (sender: string, address: string): Record<string, string> => (sender === address ? {} : { 'ssdp.sender': sender });
   for (const responder of responders.values()) {
     const address = deviceAddress(responder);
-    const family = String(familyOf(responder.address));
+    const heard = { 'ssdp.family': String(familyOf(responder.address)), ...heardFrom(responder.address, address) };
     const unicastOnly = responder.searched.size === 0 && responder.unicast.size > 0;
-    for (const fields of responder.searched.values()) yield observation(address, { ...fields, 'ssdp.family': family });
-    for (const fields of responder.notified.values()) yield observation(address, { ...fields, 'ssdp.passive': 'yes', 'ssdp.family': family });
+    for (const fields of responder.searched.values()) yield observation(address, { ...fields, ...heard });
+    for (const fields of responder.notified.values()) yield observation(address, { ...fields, 'ssdp.passive': 'yes', ...heard });
     if (unicastOnly) {
-      for (const fields of responder.unicast.values()) yield observation(address, { ...fields, 'ssdp.unicast-only': 'yes', 'ssdp.family': family });
+      for (const fields of responder.unicast.values()) yield observation(address, { ...fields, 'ssdp.unicast-only': 'yes', ...heard });
     }
   }
-  for (const { address, fields } of measures) yield observation(addressOf(address), fields);
+  for (const { address, fields } of measures) yield observation(addressOf(address), { ...fields, ...heardFrom(address, addressOf(address)) });
 
   // A device heard over both families is described once, over IPv4.
   const described = [...responders.values()].filter((responder) => deviceAddress(responder) === responder.address || !hasFetchable(ctx, responders.get(deviceAddress(responder))));
@@ -351,7 +362,8 @@ async function describe(ctx: DiscoveryContext, responder: string, address: strin
     signal: ctx.signal,
   });
   if (!response.ok || response.status !== 200 || response.truncated) return [];
-  const parsed = parseDeviceDescription(new TextDecoder('utf-8').decode(response.body), location);
+  // Control and event URLs resolve against the LOCATION, which a zone would make unparsable.
+  const parsed = parseDeviceDescription(new TextDecoder('utf-8').decode(response.body), withoutUrlZone(location));
   if (!parsed.ok) return [];
   const outputs: ProbeOutput[] = [];
   const cleanLocation = printable(location, 512);

@@ -179,7 +179,9 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     };
     host.observations.push(observation);
     host.fields = withFields(host.fields, output.fields);
-    for (const field of ['mdns.a', 'mdns.aaaa']) {
+    // The addresses a device was heard from: its mDNS records, and the IPv6 sender of SSDP
+    // answers filed under its IPv4 address.
+    for (const field of ['mdns.a', 'mdns.aaaa', 'ssdp.sender']) {
       for (const alias of (output.fields[field] ?? '').split(',')) {
         const address = alias.trim();
         if (address === '' || address === host.address || hosts.has(address) || !inScopeAddress(address)) continue;

@@ -12,13 +12,14 @@ import { device as oldDevice } from './devices/old-device.js';
 import { device as phone } from './devices/phone.js';
 import { device as piServer } from './devices/pi-server.js';
 import { device as printer } from './devices/printer.js';
+import { device as repeater } from './devices/repeater.js';
 import { device as router } from './devices/router.js';
 import { device as shelly } from './devices/shelly.js';
 import { device as smartTv } from './devices/smart-tv.js';
 import { device as speaker } from './devices/speaker.js';
 import { device as wemo } from './devices/wemo.js';
 
-export const LAB_DEVICES: LabDevice[] = [router, camera, nas, mqttHub, smartTv, oldDevice, hardened, androidTv, babyMonitor, piServer, speaker, wemo, printer, phone, shelly, hue];
+export const LAB_DEVICES: LabDevice[] = [router, camera, nas, mqttHub, smartTv, oldDevice, hardened, androidTv, babyMonitor, piServer, speaker, wemo, printer, phone, shelly, hue, repeater];
 
 export const LAB_SUBNET = '192.168.77.0/24';
 export const SCANNER_NAMESPACE = `${LAB_NAME}-scan`;

@@ -4,6 +4,7 @@ import {
   buildMulticastSearch,
   buildUnicastSearch,
   deviceAddresses,
+  eui64Mac,
   hostHeader,
   parseDeviceDescription,
   parseSsdpNotify,
@@ -11,6 +12,7 @@ import {
   resolveControlUrl,
   sameHostLocation,
   usnDevice,
+  withoutUrlZone,
 } from '../../probes/ssdp/codec.js';
 import { fixture } from '../fixtures/harness.js';
 
@@ -110,6 +112,69 @@ describe('ssdp codec', () => {
     expect(addressOf('192.168.77.60')).toBe('192.168.77.60');
     expect(addressOf('fe80::3%eth0')).toBe('fe80::3%eth0');
     expect(addressOf('fe80::9%eth0')).toBe('fe80::9%eth0');
+  });
+
+  it('reads the MAC out of an EUI-64 interface identifier, and nothing out of any other', () => {
+    // A FRITZ!Box 7590 with MAC 44:4e:6d:69:ce:8b (home-assistant/core#71418).
+    expect(eui64Mac('fe80::464e:6dff:fe69:ce8b')).toBe('44:4e:6d:69:ce:8b');
+    expect(eui64Mac('fe80::2e91:abff:fe3e:715a%eth0')).toBe('2c:91:ab:3e:71:5a');
+    // SLAAC in a global prefix carries it too; the universal/local bit flips back (02 -> 00).
+    expect(eui64Mac('2001:db8:77:0:211:32ff:feab:cdef')).toBe('00:11:32:ab:cd:ef');
+    expect(eui64Mac('FE80:0:0:0:0211:32FF:FEAB:CDEF')).toBe('00:11:32:ab:cd:ef');
+    // Random (Windows, RFC 4941) and short identifiers hold no MAC.
+    expect(eui64Mac('fe80::a8ff:3171:55a6:2d1f')).toBeUndefined();
+    expect(eui64Mac('fe80::21%eth0')).toBeUndefined();
+    expect(eui64Mac('192.168.77.98')).toBeUndefined();
+    expect(eui64Mac('fe80::zz')).toBeUndefined();
+  });
+
+  it('names an IPv6-only responder by the IPv4 neighbour whose MAC its EUI-64 address holds', () => {
+    const neighbours = [
+      { address: '192.168.77.98', mac: '2C:91:AB:3E:71:5A' },
+      { address: '192.168.77.60', mac: 'fc:f1:52:aa:bb:cc' },
+      // Only IPv4 neighbours name a device.
+      { address: 'fe80::1%eth0', mac: '00:11:32:ab:cd:ef' },
+    ];
+    const addressOf = deviceAddresses(
+      [
+        { address: 'fe80::2e91:abff:fe3e:715a%eth0', devices: new Set(['uuid:repeater']) },
+        // The USN tie wins over the MAC: the uuid was heard from this IPv4 sender itself.
+        { address: 'fe80::fef1:52ff:feaa:bbcc%eth0', devices: new Set(['uuid:tv']) },
+        { address: '192.168.77.61', devices: new Set(['uuid:tv']) },
+        { address: 'fe80::211:32ff:feab:cdef%eth0', devices: new Set(['uuid:other']) },
+        { address: 'fe80::a8ff:3171:55a6:2d1f%eth0', devices: new Set(['uuid:pc']) },
+      ],
+      neighbours,
+    );
+    expect(addressOf('fe80::2e91:abff:fe3e:715a%eth0')).toBe('192.168.77.98');
+    expect(addressOf('fe80::fef1:52ff:feaa:bbcc%eth0')).toBe('192.168.77.61');
+    expect(addressOf('fe80::211:32ff:feab:cdef%eth0')).toBe('fe80::211:32ff:feab:cdef%eth0');
+    expect(addressOf('fe80::a8ff:3171:55a6:2d1f%eth0')).toBe('fe80::a8ff:3171:55a6:2d1f%eth0');
+    expect(addressOf('2001:db8:77:0:2e91:abff:fe3e:715a')).toBe('192.168.77.98');
+  });
+
+  it('never fetches the global LOCATION a link-local responder names, nor the link-local one a global responder names', () => {
+    // miniupnpd answers a link-local search with its global address unless built UPNP_STRICT (miniupnp issue 229).
+    expect(sameHostLocation('http://[2001:db8:77::1]:5556/rootDesc.xml', 'fe80::2e91:abff:fe3e:715a%eth0')).toBeUndefined();
+    expect(sameHostLocation('http://[fe80::1]:5556/rootDesc.xml', '2001:db8:77::1')).toBeUndefined();
+    expect(sameHostLocation('http://[2001:db8:77::98]:49000/fboxdesc.xml', '2001:db8:77::98')).toEqual({ port: 49000, path: '/fboxdesc.xml' });
+  });
+
+  it('resolves the URLs of a description behind a bracketed IPv6 LOCATION, its zone dropped first', () => {
+    expect(withoutUrlZone('http://[fe80::2%25eth0]:49000/fboxdesc.xml')).toBe('http://[fe80::2]:49000/fboxdesc.xml');
+    expect(withoutUrlZone('http://192.168.77.1:5000/rootDesc.xml')).toBe('http://192.168.77.1:5000/rootDesc.xml');
+    const xml =
+      '<root><device><deviceType>urn:schemas-upnp-org:device:fritzbox:1</deviceType><serviceList>' +
+      '<service><serviceType>urn:schemas-any-com:service:fritzbox:1</serviceType><controlURL>/upnp/control/fritzbox</controlURL><eventSubURL>/upnp/control/fritzbox</eventSubURL></service>' +
+      '<service><serviceType>urn:x:service:Elsewhere:1</serviceType><controlURL>http://[fe80::3]:49000/c</controlURL><eventSubURL>http://[fe80::3]:49000/e</eventSubURL></service>' +
+      '</serviceList></device></root>';
+    const result = parseDeviceDescription(xml, withoutUrlZone('http://[fe80::2%25eth0]:49000/fboxdesc.xml'));
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.description.services).toEqual([
+      { serviceType: 'urn:schemas-any-com:service:fritzbox:1', controlURL: '/upnp/control/fritzbox', eventSubURL: '/upnp/control/fritzbox' },
+      // Another IPv6 host: the control URL is kept whole, the event URL is dropped.
+      { serviceType: 'urn:x:service:Elsewhere:1', controlURL: 'http://[fe80::3]:49000/c' },
+    ]);
   });
 
   it('matches an IPv6 LOCATION with the link-local responder, zone or no zone, any spelling', () => {

@@ -1,21 +1,38 @@
 // A small SSDP responder for a lab device (UPnP Device Architecture 1.0, §1: discovery), and the
 // HTTP side of its UPnP stack: description pages and event subscriptions (§4: eventing).
 //
-// Two sockets on port 1900: one bound to the group address receives only multicast M-SEARCHes,
-// one bound to the device's address receives only unicast ones and sends every reply, so the
-// device can be told to ignore multicast searches and still answer unicast ones (then it does not
-// join the group at all, like a device whose SSDP stack only serves direct requests).
+// Per family, one socket bound to the group address (IPv4) or to :: in the group (IPv6) receives
+// only multicast M-SEARCHes, and one socket bound to each of the device's own addresses receives
+// the unicast ones and sends every reply, so the device can be told to ignore multicast searches
+// and still answer unicast ones (then it does not join the group at all, like a device whose SSDP
+// stack only serves direct requests).
+//
+// IPv6 (UDA 1.1 Annex A, carried into UDA 2.0): the link-local group ff02::c, and addresses in
+// messages written as RFC 2732 / RFC 3986 §3.2.2 literals in brackets. The LOCATION names the
+// address the reply is sent from (UDA 2.0 Annex A.2.3, as miniupnp issue 229 quotes it): a search
+// from a link-local address is answered from the device's link-local address, one from a global
+// address from its global address, as pupnp picks its link-local or ULA/GUA description URL.
 import { randomUUID } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIPv4 } from 'node:net';
+import { isIpv6LinkLocal } from '../../core/policy.js';
 import type { RunningServer } from '../listen.js';
 import { startHttpServer, type HttpServerOptions } from './http.js';
+
+export interface SsdpIpv6Addresses {
+  /** The device's link-local address (namespaces.ts derives it from the MAC) and its interface. */
+  linkLocal: string;
+  interface: string;
+  /** Its global address, if it has one: searches from a global address are answered from there. */
+  global?: string;
+}
 
 export interface SsdpResponderOptions {
   ipv4: string;
   /** SERVER header. */
   server: string;
+  /** The description URL over IPv4; over IPv6 the same port and path on the answering address. */
   location: string;
   /** 'uuid:...' */
   usnBase: string;
@@ -27,10 +44,14 @@ export interface SsdpResponderOptions {
   notify?: boolean;
   /** Vendor headers added to every answer and NOTIFY, e.g. { 'hue-bridgeid': '001788FFFE...' }. */
   extraHeaders?: Record<string, string>;
+  /** The families the responder answers on (default IPv4 only); 6 needs `ipv6`. */
+  families?: readonly (4 | 6)[];
+  ipv6?: SsdpIpv6Addresses;
 }
 
 const SSDP_PORT = 1900;
 const SSDP_GROUP = '239.255.255.250';
+const SSDP_GROUP_V6 = 'ff02::c';
 const MAX_REQUEST_BYTES = 2048;
 const MAX_REPLY_DELAY_MS = 100;
 const MAX_AGE_SECONDS = 1800;
@@ -64,19 +85,78 @@ function usnFor(usnBase: string, target: string): string {
   return target === usnBase ? usnBase : `${usnBase}::${target}`;
 }
 
+/** The description URL moved to another host address: an IPv6 one goes in brackets (RFC 3986 §3.2.2). */
+export function locationOn(location: string, address: string): string {
+  const url = new URL(location);
+  url.hostname = address.includes(':') ? `[${address}]` : address;
+  return url.href;
+}
+
+/** One of the device's own addresses: the socket bound there, and the LOCATION that names it. */
+interface Own {
+  socket: Socket;
+  /** What the socket binds: the address, with its zone when it is link-local. */
+  bind: string;
+  location: string;
+}
+
+/** One family: its own addresses, the socket in the group (if multicast is answered), and where a search from `source` is answered from. */
+interface Family {
+  own: Own[];
+  group?: { socket: Socket; address: string; join(): void };
+  /** NOTIFY: the HOST header, the group address to send to, and the address announced. */
+  announce: { host: string; to: string; from: Own };
+  replyFrom(source: string): Own;
+  /** Once bound: how multicast leaves (IPv6 names the interface in the group's zone instead). */
+  prepare?(): void;
+}
+
+function ipv4Family(options: SsdpResponderOptions, answerMulticast: boolean): Family {
+  const own: Own = { socket: createSocket({ type: 'udp4', reuseAddr: true }), bind: options.ipv4, location: options.location };
+  const socket = answerMulticast ? createSocket({ type: 'udp4', reuseAddr: true }) : undefined;
+  return {
+    own: [own],
+    ...(socket && { group: { socket, address: SSDP_GROUP, join: () => socket.addMembership(SSDP_GROUP, options.ipv4) } }),
+    announce: { host: `${SSDP_GROUP}:${SSDP_PORT}`, to: SSDP_GROUP, from: own },
+    replyFrom: () => own,
+    prepare: () => {
+      own.socket.setMulticastInterface(options.ipv4);
+      own.socket.setMulticastTTL(4);
+    },
+  };
+}
+
+function ipv6Family(options: SsdpResponderOptions, addresses: SsdpIpv6Addresses, answerMulticast: boolean): Family {
+  // IPv6 only: a dual-stack socket would also take the IPv4 searches sent to the device.
+  const open = (): Socket => createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true });
+  const linkLocal: Own = { socket: open(), bind: `${addresses.linkLocal}%${addresses.interface}`, location: locationOn(options.location, addresses.linkLocal) };
+  const global: Own | undefined =
+    addresses.global === undefined ? undefined : { socket: open(), bind: addresses.global, location: locationOn(options.location, addresses.global) };
+  const socket = answerMulticast ? open() : undefined;
+  return {
+    own: global ? [linkLocal, global] : [linkLocal],
+    ...(socket && { group: { socket, address: '::', join: () => socket.addMembership(SSDP_GROUP_V6, `::%${addresses.interface}`) } }),
+    // A link-local LOCATION is announced on the link-local group, as pupnp does.
+    announce: { host: `[${SSDP_GROUP_V6.toUpperCase()}]:${SSDP_PORT}`, to: `${SSDP_GROUP_V6}%${addresses.interface}`, from: linkLocal },
+    replyFrom: (source) => (isIpv6LinkLocal(source) ? linkLocal : (global ?? linkLocal)),
+  };
+}
+
 export async function startSsdpResponder(options: SsdpResponderOptions): Promise<{ stop(): Promise<void> }> {
   const answerMulticast = options.answerMulticast ?? true;
   const allTargets = [...options.searchTargets, options.usnBase];
   const extraHeaders = Object.entries(options.extraHeaders ?? {}).map(([name, value]) => `${name}: ${value}`);
+  const familyList = options.families ?? [4];
+  if (familyList.includes(6) && options.ipv6 === undefined) throw new Error("an SSDP responder on IPv6 needs the device's IPv6 addresses");
 
-  const response = (target: string): Buffer =>
+  const response = (target: string, location: string): Buffer =>
     Buffer.from(
       [
         'HTTP/1.1 200 OK',
         `CACHE-CONTROL: max-age=${MAX_AGE_SECONDS}`,
         `DATE: ${new Date().toUTCString()}`,
         'EXT:',
-        `LOCATION: ${options.location}`,
+        `LOCATION: ${location}`,
         `SERVER: ${options.server}`,
         ...extraHeaders,
         `ST: ${target}`,
@@ -88,13 +168,13 @@ export async function startSsdpResponder(options: SsdpResponderOptions): Promise
       'latin1',
     );
 
-  const notify = (target: string): Buffer =>
+  const notify = (target: string, host: string, location: string): Buffer =>
     Buffer.from(
       [
         'NOTIFY * HTTP/1.1',
-        `HOST: ${SSDP_GROUP}:${SSDP_PORT}`,
+        `HOST: ${host}`,
         `CACHE-CONTROL: max-age=${MAX_AGE_SECONDS}`,
-        `LOCATION: ${options.location}`,
+        `LOCATION: ${location}`,
         `NT: ${target}`,
         'NTS: ssdp:alive',
         `SERVER: ${options.server}`,
@@ -106,12 +186,13 @@ export async function startSsdpResponder(options: SsdpResponderOptions): Promise
       'latin1',
     );
 
-  const unicastSocket = createSocket({ type: 'udp4', reuseAddr: true });
-  const groupSocket = answerMulticast ? createSocket({ type: 'udp4', reuseAddr: true }) : undefined;
-  const sockets = groupSocket ? [unicastSocket, groupSocket] : [unicastSocket];
+  const families: Family[] = [];
+  if (familyList.includes(4)) families.push(ipv4Family(options, answerMulticast));
+  if (familyList.includes(6) && options.ipv6 !== undefined) families.push(ipv6Family(options, options.ipv6, answerMulticast));
+  const sockets = families.flatMap((family) => [...family.own.map((own) => own.socket), ...(family.group ? [family.group.socket] : [])]);
   const pending = new Set<NodeJS.Timeout>();
 
-  const onSearch = (packet: Buffer, source: RemoteInfo): void => {
+  const onSearch = (packet: Buffer, source: RemoteInfo, from: Own): void => {
     const search = parseSearch(packet);
     if (!search) return;
     const targets =
@@ -124,16 +205,18 @@ export async function startSsdpResponder(options: SsdpResponderOptions): Promise
       const delay = Math.random() * Math.min(search.maxWaitSeconds * 1000, MAX_REPLY_DELAY_MS);
       const timer = setTimeout(() => {
         pending.delete(timer);
-        unicastSocket.send(response(target), source.port, source.address);
+        // A link-local source comes with its zone (fe80::1%eth0), so the reply finds its link.
+        from.socket.send(response(target, from.location), source.port, source.address);
       }, delay);
       pending.add(timer);
     }
   };
 
-  for (const socket of sockets) {
-    socket.on('message', onSearch);
-    socket.on('error', () => {});
+  for (const family of families) {
+    for (const own of family.own) own.socket.on('message', (packet: Buffer, source: RemoteInfo) => onSearch(packet, source, own));
+    family.group?.socket.on('message', (packet: Buffer, source: RemoteInfo) => onSearch(packet, source, family.replyFrom(source.address)));
   }
+  for (const socket of sockets) socket.on('error', () => {});
 
   const bind = (socket: Socket, address: string): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -152,23 +235,26 @@ export async function startSsdpResponder(options: SsdpResponderOptions): Promise
   };
 
   try {
-    await bind(unicastSocket, options.ipv4);
-    if (groupSocket) {
-      await bind(groupSocket, SSDP_GROUP);
-      groupSocket.addMembership(SSDP_GROUP, options.ipv4);
+    for (const family of families) {
+      for (const own of family.own) await bind(own.socket, own.bind);
+      if (family.group) {
+        await bind(family.group.socket, family.group.address);
+        family.group.join();
+      }
     }
-    unicastSocket.setMulticastInterface(options.ipv4);
-    unicastSocket.setMulticastTTL(4);
+    for (const family of families) family.prepare?.();
   } catch (error) {
     await stop();
     throw error;
   }
 
   if (options.notify ?? true) {
-    for (const target of allTargets) {
-      await new Promise<void>((resolve) => {
-        unicastSocket.send(notify(target), SSDP_PORT, SSDP_GROUP, () => resolve());
-      });
+    for (const family of families) {
+      for (const target of allTargets) {
+        await new Promise<void>((resolve) => {
+          family.announce.from.socket.send(notify(target, family.announce.host, family.announce.from.location), SSDP_PORT, family.announce.to, () => resolve());
+        });
+      }
     }
   }
 
