@@ -1,10 +1,17 @@
 // An Axis M1011 network camera with its factory login root/pass still set: a Boa web server that
-// asks for HTTP Basic authentication, an RTSP server that asks for it too, and mDNS adverts whose
-// TXT records give away the MAC address, model and firmware.
+// asks for HTTP Digest or Basic authentication, an RTSP server that asks for Basic, and mDNS
+// adverts whose TXT records give away the MAC address, model and firmware.
 //
 // root/pass: Axis manuals of that era state that every Axis product ships with administrator
 // root and password pass (e.g. AXIS 2120 User's Manual, "System Security",
 // https://www.manualsdir.com/manuals/37853/axis-communications-2120.html?page=30).
+//
+// Web login: Axis products support HTTP Basic and HTTP Digest (AXIS 211A User Manual, System
+// Options > Security), and "HTTP/RTSP Password Settings" default to "Encrypted & unencrypted" on
+// a new or reset unit (note in the AXIS P3915-R Mk II and AXIS A1601 user manuals, System Options
+// > Security > Users), so a 401 offers both schemes; Axis's Hardening Guide for cameras (2017,
+// §5.2 "HTTP digest authentication") advises switching to Digest only. This unit kept the
+// default, so root/pass opens the pages either way.
 //
 // ONVIF: Axis firmware of this web-interface generation (Setup > System Options) enables ONVIF
 // only with a user created for it and then asks for that user on every ONVIF request ("By creating
@@ -17,6 +24,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Server } from 'node:net';
 import type { AttemptCounter, LabDevice, RunningDevice } from '../device.js';
+import { basicAccepts, DigestLogin, type LabAccount } from '../protocols/http.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
 import { startRtspServer } from '../protocols/rtsp.js';
 import { handleOnvifRequest, startWsDiscoveryResponder, type OnvifServiceOptions } from '../protocols/onvif.js';
@@ -24,7 +32,9 @@ import { listen } from '../listen.js';
 
 const IPV4 = '192.168.77.20';
 const REALM = 'AXIS_00408C1A2B3C';
-const DEFAULT_AUTHORIZATION = `Basic ${Buffer.from('root:pass').toString('base64')}`;
+const ROOT: LabAccount = { username: 'root', password: 'pass' };
+const DEFAULT_AUTHORIZATION = `Basic ${Buffer.from(`${ROOT.username}:${ROOT.password}`).toString('base64')}`;
+const WEB_LOGIN = new DigestLogin(REALM, [ROOT]);
 const ONVIF_PATH = '/onvif/device_service';
 const ONVIF: OnvifServiceOptions = { auth: 'username-token' };
 /**
@@ -67,9 +77,9 @@ function handleHttp(request: IncomingMessage, response: ServerResponse, attempts
   }
   const authorization = request.headers.authorization;
   if (authorization !== undefined) attempts.record('http');
-  if (authorization !== DEFAULT_AUTHORIZATION) {
+  if (!basicAccepts(authorization, [ROOT]) && !WEB_LOGIN.accepts(authorization, request.method, request.url ?? '/')) {
     response.writeHead(401, {
-      'WWW-Authenticate': `Basic realm="${REALM}"`,
+      'WWW-Authenticate': [WEB_LOGIN.challenge(), `Basic realm="${REALM}"`],
       'Content-Type': 'text/html',
     });
     response.end(UNAUTHORIZED_PAGE);
@@ -112,8 +122,9 @@ export const device: LabDevice = {
     hostname: 'axis-00408c1a2b3c',
     truth: { vendor: 'Axis', model: 'M1011', type: 'camera', firmware: '5.20.1' },
     expectedFindings: [
+      // root/pass over Digest (signatures/credentials/axis-camera-http.yaml).
       { check: 'default-cred-accepted', port: 80, transport: 'tcp', severity: 'critical' },
-      // The same factory root/pass opens the RTSP stream (Digest), which the camera asks for.
+      // The same factory root/pass opens the RTSP stream, which asks for it (Basic).
       { check: 'default-cred-accepted', port: 554, transport: 'tcp', severity: 'critical' },
       { check: 'cleartext-admin-login', port: 80, transport: 'tcp', severity: 'medium' },
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },

@@ -1,14 +1,45 @@
 // A Raspberry Pi home server set up with care: current OpenSSH with keys only and modern algorithms
-// only, its own host key, and a small HTTPS page with a certificate from the household's own CA
-// (ECDSA P-256, TLS 1.3 only). Nothing else listens and nothing is advertised. The negative case:
-// a correct scanner reports nothing above info here, and no TLS or SSH check at all.
+// only, its own host key, a small HTTPS page with a certificate from the household's own CA
+// (ECDSA P-256, TLS 1.3 only), and Motion watching the front door, whose web control asks for an
+// HTTP Digest login with a password of the owner's own. Nothing else listens and nothing is
+// advertised. The negative case: a correct scanner reports nothing above info here, no TLS or SSH
+// check at all, and no credential finding for a login that holds.
+//
+// Motion 4.x (src/webu.c of github.com/Motion-Project/motion): with webcontrol_auth_method 2 the
+// web control answers every request without valid credentials with 401, a Digest challenge in
+// realm "Motion" with a fixed opaque, and an "Access denied" page (webu_mhd_digest); its server
+// sends no Server header. webcontrol_localhost is turned off so the LAN can reach port 8080.
+import type { IncomingMessage } from 'node:http';
 import type { LabDevice } from '../device.js';
+import { DigestLogin, startHttpServer, type HttpPage } from '../protocols/http.js';
 import { startHttpsServer, labPem } from '../protocols/tls.js';
 import { startSshServer } from '../protocols/ssh.js';
 import { startInOrder } from './servers.js';
 
 const IPV4 = '192.168.77.80';
 const HOME_PAGE = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>homeserver</title></head><body><p>homeserver</p></body></html>\n';
+const MOTION_PORT = 8080;
+/** Motion's fixed opaque value (webu_mhd_digest). */
+const MOTION_OPAQUE = '80fb23a1e3760a3d1c91cd060bd07f7a90877334';
+/** webcontrol_authentication: the owner's own pair, in no credential list. */
+const MOTION_LOGIN = new DigestLogin('Motion', [{ username: 'frontdoor', password: 'Hx3!vLq9-Tz2' }], MOTION_OPAQUE);
+const ACCESS_DENIED = '<html><head><title>Access denied</title></head><body>Access denied</body></html>';
+const MOTION_PAGE =
+  '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Motion</title></head>\n' +
+  '<body><h1>Motion</h1><p><a href="/1/">Front door</a></p></body></html>\n';
+
+/**
+ * Motion's web control: every path asks for the Digest login first (webu_mhd_auth runs before any
+ * page); behind it, the camera list on / and 404 elsewhere. Every answer to the challenge counts.
+ */
+function motionPage(request: IncomingMessage, page: HttpPage | undefined, recordAttempt: () => void): HttpPage {
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) recordAttempt();
+  if (!MOTION_LOGIN.accepts(authorization, request.method ?? 'GET', request.url ?? '/')) {
+    return { status: 401, contentType: 'text/html', headers: { 'WWW-Authenticate': MOTION_LOGIN.challenge() }, body: ACCESS_DENIED };
+  }
+  return page ?? { status: 404, contentType: 'text/html', body: '<html><body>404 Not Found</body></html>\n' };
+}
 
 export const device: LabDevice = {
   spec: {
@@ -34,6 +65,7 @@ export const device: LabDevice = {
       'unauth-info-endpoint',
       'cleartext-personal-media',
       'onvif-unauth',
+      'weak-guessable-cred',
       'udp-reflector-other',
       'upnp-subscribe-callback',
       'ipv6-global-services',
@@ -72,6 +104,15 @@ export const device: LabDevice = {
             response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(request.method === 'HEAD' ? undefined : HOME_PAGE);
           },
         }),
+      () => {
+        const record = () => attempts.record('http');
+        return startHttpServer({
+          host: IPV4,
+          port: MOTION_PORT,
+          pages: { '/': (request) => motionPage(request, { contentType: 'text/html', body: MOTION_PAGE }, record) },
+          notFound: (request) => motionPage(request, undefined, record),
+        });
+      },
     ]);
   },
 };

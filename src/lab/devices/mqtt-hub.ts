@@ -1,13 +1,28 @@
-// A Home Assistant OS box with the Mosquitto add-on letting anonymous clients in. It advertises
-// itself over mDNS the way Home Assistant's zeroconf integration does; the web UI on 8123 is
-// advertised but not served here.
+// A Home Assistant OS box with the Mosquitto add-on letting anonymous clients in, and the
+// community FTP add-on sharing its media. It advertises itself over mDNS the way Home Assistant's
+// zeroconf integration does; the web UI on 8123 is advertised but not served here.
+//
+// The FTP add-on (github.com/hassio-addons/addon-ftp) is vsftpd with anonymous login off
+// (ftp/rootfs/etc/vsftpd/vsftpd.conf: anonymous_enable=NO) and the options' default banner and
+// user (ftp/config.yaml: "Welcome to the Hass.io FTP service.", hassio with media and share). The
+// add-on will not start with the default password changeme, which HaveIBeenPwned lists (bashio's
+// config.require.safe_password), so the owner gave hassio a password of their own: the service
+// asks for a login and the published default is refused.
 import type { LabDevice } from '../device.js';
+import { startFtpServer } from '../protocols/ftp.js';
 import { startMdnsResponder } from '../protocols/mdns.js';
 import { startMqttBroker } from '../protocols/mqtt.js';
 import { startInOrder } from './servers.js';
 
 const IPV4 = '192.168.77.40';
 const HOSTNAME = 'homeassistant';
+/** The FTP user's password: the owner's own, unique to this box and in no credential list. */
+const FTP_ACCOUNT = { username: 'hassio', password: 'k7Rw2qNf9xLz' };
+/** The folders the add-on's default user sees (media and share), as vsftpd lists them with hide_ids. */
+const FTP_LISTING = [
+  'drwxr-xr-x    1 ftp      ftp          4096 Jan 14 09:12 media',
+  'drwxr-xr-x    1 ftp      ftp          4096 Jan 14 09:12 share',
+];
 
 /** What a household broker holds retained: zigbee2mqtt's bridge state, an HA discovery config, a reading. */
 const RETAINED_TOPICS: Record<string, string> = {
@@ -38,7 +53,8 @@ export const device: LabDevice = {
       // Info: it answers a unicast mDNS question, normal on a LAN.
       { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
     ],
-    mustNotReport: ['default-cred-accepted'],
+    // FTP asks for a login and the add-on's default (hassio/changeme) is refused.
+    mustNotReport: ['default-cred-accepted', 'weak-guessable-cred', 'ftp-anonymous'],
   },
 
   async start({ attempts }) {
@@ -49,6 +65,15 @@ export const device: LabDevice = {
           port: 1883,
           retained: RETAINED_TOPICS,
           onLoginAttempt: () => attempts.record('mqtt'),
+        }),
+      () =>
+        startFtpServer({
+          host: IPV4,
+          port: 21,
+          greeting: 'Welcome to the Hass.io FTP service.',
+          acceptLogin: (user, password) => user === FTP_ACCOUNT.username && password === FTP_ACCOUNT.password,
+          listing: FTP_LISTING,
+          onLoginAttempt: () => attempts.record('ftp'),
         }),
       () =>
         startMdnsResponder({

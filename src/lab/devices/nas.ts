@@ -1,6 +1,12 @@
-// A Synology DiskStation DS218j on DSM 6.2: anonymous FTP left on, SNMP with the `public`
-// community, and the mDNS records DSM advertises (its model, serial and MAC in the TXT of
-// _http._tcp). The web UI on 5000 is advertised but switched off, so that port is closed.
+// A Synology DiskStation DS218j on DSM 6.2: anonymous FTP left on, the admin account still on
+// Synology's factory default (admin with a blank password), SNMP with the `public` community, and
+// the mDNS records DSM advertises (its model, serial and MAC in the TXT of _http._tcp). The web UI
+// on 5000 is advertised but switched off, so that port is closed.
+//
+// admin with a blank password: the DSM default a reset restores (Synology Knowledge Center, "How
+// do I reset my Synology NAS? (For DSM 6.2.4 or above)": sign in as admin, leave the password
+// blank). DSM's FTP service signs in DSM accounts (DSM Help, File Services > FTP), so the same
+// pair opens FTP; the lab's server takes an empty PASS for it.
 // Its Windows file service is Samba, whose nmbd answers NetBIOS node-status questions on UDP 137
 // (Synology's "What network ports are used by DSM services?" lists 137-139 and 445 for it): the
 // names below are what nmbd 4.17 answered for this host and workgroup (tests/fixtures/netbios-ns).
@@ -32,6 +38,8 @@ export const device: LabDevice = {
     truth: { vendor: 'Synology', model: 'DS218j', type: 'nas', firmware: 'DSM 6.2-25426' },
     expectedFindings: [
       { check: 'ftp-anonymous', port: 21, transport: 'tcp', severity: 'high' },
+      // admin with a blank password over FTP (signatures/credentials/synology-nas-ftp.yaml).
+      { check: 'default-cred-accepted', port: 21, transport: 'tcp', severity: 'critical' },
       { check: 'snmp-default-community', port: 161, transport: 'udp', severity: 'medium' },
       { check: 'mdns-txt-leak', port: 5353, transport: 'udp', severity: 'low' },
       // sysDescr shows Linux 3.10, a kernel series long out of support.
@@ -51,7 +59,7 @@ export const device: LabDevice = {
           host: IPV4,
           port: 21,
           greeting: 'DiskStation FTP server ready.',
-          acceptLogin: (user) => user === 'anonymous',
+          acceptLogin: (user, password) => user === 'anonymous' || (user === 'admin' && password === ''),
           listing: FTP_LISTING,
           onLoginAttempt: () => attempts.record('ftp'),
         }),

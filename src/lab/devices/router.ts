@@ -371,6 +371,9 @@ export const device: LabDevice = {
       // Info: a home router's own certificate is self-signed, common and expected.
       { check: 'self-signed-or-expired-cert', port: 443, transport: 'tcp', severity: 'info' },
     ],
+    // The web login form asks for a password the ISP set per unit: the common guesses
+    // (signatures/credentials/generic-http-form.yaml) are refused, so port 80 has no credential finding.
+    mustNotReport: ['weak-guessable-cred'],
   },
 
   async start({ attempts }): Promise<RunningDevice> {
