@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { severityRank } from '../../src/core/model.js';
 import { checkLabPrerequisites, labDown, labUp } from '../../src/lab/lab.js';
 import { readAttempts } from '../../src/lab/attempts.js';
+import { crowdLayout } from '../../src/lab/crowd.js';
 import { moveDevice } from '../../src/lab/move.js';
 import { LAB_DEVICES, LAB_SUBNET, SCANNER_NAMESPACE } from '../../src/lab/registry.js';
 import type { ScanDocument } from '../../src/report/json.js';
@@ -16,6 +17,8 @@ import type { ScanDocument } from '../../src/report/json.js';
 const cli = fileURLToPath(new URL('../../bin/iotscan.js', import.meta.url));
 const unavailable = checkLabPrerequisites();
 const ATTEMPTS_PER_SERVICE = 3;
+/** Light hosts beside the devices (src/lab/crowd.ts): one with a bare web page, one with nothing open. */
+const CROWD = crowdLayout(2);
 
 function scanLab(extra: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -38,7 +41,7 @@ describe.skipIf(unavailable !== undefined)('a scan of the virtual home network',
   beforeAll(async () => {
     // A fresh lab: the devices' attempt counters start at zero.
     await labDown();
-    await labUp();
+    await labUp({ extraHosts: CROWD.length });
     const result = await scanLab(['--db', db, '--check-credentials', '--consent', '--attempts', String(ATTEMPTS_PER_SERVICE)]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -55,6 +58,14 @@ describe.skipIf(unavailable !== undefined)('a scan of the virtual home network',
     expect(document.run.status).toBe('completed');
     expect(document.run.targets).toEqual([LAB_SUBNET]);
     expect(document.run.signatures.hash).toMatch(/^sha256:/);
+  });
+
+  describe('the crowd hosts, which tell nothing about themselves', () => {
+    it.each(CROWD.map((crowdHost) => [crowdHost.ipv4]))('%s is found and reported unidentified', (ipv4) => {
+      const found = document.hosts.filter((h) => h.addresses.includes(ipv4));
+      expect(found).toHaveLength(1);
+      expect(found[0]?.findings.map((f) => f.check)).toContain('device-unidentified');
+    });
   });
 
   describe.each(LAB_DEVICES.map((device) => [device.spec.id, device.spec] as const))('%s', (_, spec) => {
@@ -109,8 +120,8 @@ describe.skipIf(unavailable !== undefined)('a scan of the virtual home network',
   it('found the lab devices and nothing that is not there, one host per device', () => {
     const addresses = document.hosts.flatMap((h) => h.addresses).sort();
     for (const device of LAB_DEVICES) expect(addresses).toContain(device.spec.ipv4);
-    // The scanner itself is the only other machine on the lab's LAN.
-    expect(document.hosts.length).toBeLessThanOrEqual(LAB_DEVICES.length + 1);
+    // The scanner itself and the crowd are the only other machines on the lab's LAN.
+    expect(document.hosts.length).toBeLessThanOrEqual(LAB_DEVICES.length + CROWD.length + 1);
     expect(new Set(addresses).size).toBe(addresses.length);
   });
 

@@ -31,6 +31,8 @@ export const device: LabDevice = {
       // Info: it answers a unicast mDNS question, normal on a LAN.
       { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
     ],
+    // Its MAC is random, so it names no maker; what it advertises still tells what it is.
+    mustNotReport: ['device-unidentified'],
   },
 
   async start() {

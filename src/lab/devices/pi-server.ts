@@ -50,6 +50,8 @@ export const device: LabDevice = {
       'shared-tls-or-ssh-key',
       'telnet-open',
       'cleartext-admin-login',
+      // Debian 12's OpenSSH and a current broker: old, perhaps vulnerable, but still supported.
+      'eol-component',
     ],
   },
 

@@ -83,6 +83,8 @@ export const device: LabDevice = {
       // The web interface's password goes over plain HTTP.
       { check: 'cleartext-admin-login', port: WEB_PORT, transport: 'tcp', severity: 'medium' },
     ],
+    // Its description names no serial number, its web server no version, and it is no gateway.
+    mustNotReport: ['upnp-description-leak', 'version-banner-disclosure', 'upnp-igd-unauth-portmap', 'upnp-portmaps-present'],
   },
 
   async start() {

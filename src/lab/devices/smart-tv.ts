@@ -76,7 +76,9 @@ export const device: LabDevice = {
       // Info: it answers a unicast mDNS question, normal on a LAN.
       { check: 'mdns-unicast-offlink', port: 5353, transport: 'udp', severity: 'info' },
     ],
-    mustNotReport: ['upnp-subscribe-callback'],
+    // Google TV keeps ADB off until the owner turns on developer options and network debugging
+    // (Android developer docs, "Configure on-device developer options").
+    mustNotReport: ['upnp-subscribe-callback', 'adb-over-network'],
   },
 
   async start() {

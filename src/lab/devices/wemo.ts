@@ -73,7 +73,8 @@ export const device: LabDevice = {
       // Info: its SSH names its software version, as every SSH server must.
       { check: 'version-banner-disclosure', port: 22, transport: 'tcp', severity: 'info' },
     ],
-    mustNotReport: ['default-cred-accepted', 'weak-guessable-cred'],
+    // A plug is no Internet gateway: nothing to map ports with.
+    mustNotReport: ['default-cred-accepted', 'weak-guessable-cred', 'upnp-igd-unauth-portmap', 'upnp-portmaps-present'],
   },
 
   async start({ attempts }) {
