@@ -29,6 +29,7 @@ import { defaultDbPath, openStore, type Store } from '../store/store.js';
 import { defaultSignatureCacheDir, loadSignatures } from '../signatures/load.js';
 import { lintPack } from '../signatures/lint.js';
 import { CREDENTIAL_DRIVERS, PAGE_CHECKS, PROBES } from '../../probes/index.js';
+import { importedSetFor, VULNS_USAGE, vulnsCommand } from './vulns-command.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -64,6 +65,7 @@ const USAGE = `iotscan: see what your home network exposes
   iotscan lab exec -- COMMAND...              run a command inside the lab's scanner namespace
   iotscan demo                                lab up, scan it live, lab down
   iotscan signatures lint                     validate the signature pack
+${VULNS_USAGE}
 
 TARGET is an IPv4 address (192.168.1.20), a range (192.168.1.10-50) or a CIDR block (192.168.1.0/24).`;
 
@@ -136,7 +138,7 @@ async function scanCommand(args: string[]): Promise<number> {
   if (credentials === 'try' && format === 'tui' && values.consent !== true) credentials = (await consentGiven(store, targets.specs, attemptsPerService)) ? 'try' : 'off';
   const linkLocalZones = zonesInside(targets.addresses);
   const lockoutAttempts = values['check-lockout'] === true && credentials === 'try' ? LOCKOUT_ATTEMPTS : 0;
-  const pack = loadSignatures(undefined, { cacheDir: defaultSignatureCacheDir() });
+  const pack = loadSignatures(undefined, { cacheDir: defaultSignatureCacheDir(), imported: importedSetFor(values.db as string | undefined) });
   const config: ScanConfig = {
     runId: randomUUID(),
     targets,
@@ -403,6 +405,8 @@ export async function main(argv: string[]): Promise<number> {
         return await demoCommand(rest);
       case 'signatures':
         return signaturesCommand(rest);
+      case 'vulns':
+        return await vulnsCommand(rest);
       case '--version':
         process.stdout.write(`${toolVersion()}\n`);
         return 0;

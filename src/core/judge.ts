@@ -2,8 +2,8 @@
 // household should do. Pure: the same evidence and pack always give the same findings.
 import type { Finding, Practice, Service, Severity } from './model.js';
 import { severityRank } from './model.js';
-import { assessVersion } from './vulns.js';
-import { distributionRevision } from './versions.js';
+import { assessVersion, describeOrigin, type MatchedVulnerability } from './vulns.js';
+import { compareVersions, distributionRevision } from './versions.js';
 import { deviceWord, where, withField, type Draft, type HostEvidence, type Knowledge, type Rule } from './judge-kit.js';
 import { selfSignedOrExpiredCert, sshWeakAlgorithms, weakTls } from './judge-crypto.js';
 import { adbOverNetwork, ipv6GlobalServices, tftpOrLegacyCleartext, unexpectedOpenServices } from './judge-exposure.js';
@@ -175,6 +175,25 @@ function versionLookup(service: Service, knowledge: Knowledge) {
   return assessVersion(knowledge.versions, service.product, service.version);
 }
 
+/** A finding lists this many vulnerability ids, then "and N more". */
+const LISTED_IDS = 20;
+
+function listIds(ids: readonly string[]): string {
+  const shown = ids.slice(0, LISTED_IDS).join(', ');
+  return ids.length > LISTED_IDS ? `${shown} and ${ids.length - LISTED_IDS} more` : shown;
+}
+
+/** Which imported files named which ids: "NVD file nvdcve-2.0-2024.json.gz, imported 2026-11-20: CVE-…". */
+function importedFrom(vulnerabilities: readonly MatchedVulnerability[]): string | undefined {
+  const bySource = new Map<string, string[]>();
+  for (const v of vulnerabilities) {
+    if (v.importedFrom === undefined) continue;
+    const source = describeOrigin(v.importedFrom);
+    bySource.set(source, [...(bySource.get(source) ?? []), ...v.cves]);
+  }
+  return bySource.size === 0 ? undefined : [...bySource].map(([source, ids]) => `${source}: ${listIds(ids)}`).join('; ');
+}
+
 const vulnerableVersion: Rule = (host, knowledge) =>
   host.services.flatMap((service): Draft[] => {
     const assessment = versionLookup(service, knowledge);
@@ -184,6 +203,9 @@ const vulnerableVersion: Rule = (host, knowledge) =>
     const fixed = assessment.vulnerabilities.map((v) => v.fixed).filter((v): v is string => v !== undefined);
     const cves = assessment.vulnerabilities.flatMap((v) => v.cves);
     const exploited = assessment.vulnerabilities.some((v) => v.knownExploited === true);
+    // The shipped rule, or the imported file and date, each CVE came from.
+    const shipped = assessment.vulnerabilities.find((v) => v.importedFrom === undefined);
+    const imported = importedFrom(assessment.vulnerabilities);
     return [
       {
         check: 'known-vulnerable-version',
@@ -198,9 +220,10 @@ const vulnerableVersion: Rule = (host, knowledge) =>
         observations: [],
         facts: {
           product: `${service.product} ${service.version}`,
-          cves: cves.join(', '),
-          ...(fixed.length > 0 && { 'fixed in': fixed.sort().at(-1) ?? '' }),
-          rule: assessment.rule,
+          cves: listIds(cves),
+          ...(fixed.length > 0 && { 'fixed in': fixed.sort(compareVersions).at(-1) ?? '' }),
+          ...(shipped !== undefined && { rule: shipped.rule }),
+          ...(imported !== undefined && { 'imported from': imported }),
         },
       },
     ];

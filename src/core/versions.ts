@@ -46,12 +46,15 @@ export function compareVersions(a: string, b: string): number {
 
 export interface VersionRange {
   introduced?: string | undefined;
+  /** Affected only above this version (NVD's versionStartExcluding). */
+  introducedAfter?: string | undefined;
   fixed?: string | undefined;
   lastAffected?: string | undefined;
 }
 
 export function inRange(version: string, range: VersionRange): boolean {
   if (range.introduced !== undefined && compareVersions(version, range.introduced) < 0) return false;
+  if (range.introducedAfter !== undefined && compareVersions(version, range.introducedAfter) <= 0) return false;
   if (range.fixed !== undefined && compareVersions(version, range.fixed) >= 0) return false;
   if (range.lastAffected !== undefined && compareVersions(version, range.lastAffected) > 0) return false;
   return true;

@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { SignatureError } from '../core/match.js';
 import { compilePack, type SignatureFile, type SignaturePack } from './compile.js';
+import { importedVersionRules, type ImportedSet } from './imported.js';
+import { vulnerabilityProductsSchema } from './schema.js';
+import { compileProductMap, type ProductMap } from './vuln-records.js';
 
 /** Finds the project's signatures/ folder from this module's location (works from src/ and dist/). */
 export function defaultSignaturesDir(): string {
@@ -84,7 +87,37 @@ function writeCache(file: string, files: readonly SignatureFile[]): void {
   }
 }
 
-export function loadSignatures(dir: string = defaultSignaturesDir(), options: { cacheDir?: string } = {}): SignaturePack {
+/** Files the vulnerability importer reads (import/), not part of the pack a scan compiles. */
+export const IMPORT_FOLDER = 'import/';
+
+/**
+ * The pack a scan uses. With `imported` (the set `iotscan vulns import` stored), its rules join the
+ * shipped version rules and its content joins the pack hash, so a scan record names the set it
+ * was judged with. The set is read fresh on every run, never from the parsed-signature cache, so
+ * an import or a clear takes effect at once.
+ */
+export function loadSignatures(dir: string = defaultSignaturesDir(), options: { cacheDir?: string; imported?: ImportedSet | undefined } = {}): SignaturePack {
   const { files, hash } = readSignatureFiles(dir, options);
-  return compilePack(files, hash);
+  const pack = compilePack(files.filter((file) => !file.path.startsWith(IMPORT_FOLDER)), hash);
+  const imported = options.imported;
+  if (imported === undefined || imported.sources.length === 0) return pack;
+  const combined = `sha256:${createHash('sha256').update(hash).update('\0').update(JSON.stringify(imported)).digest('hex')}`;
+  return { ...pack, info: { ...pack.info, hash: combined }, versions: [...pack.versions, ...importedVersionRules(imported)] };
+}
+
+/** The product names NVD and OSV use for what the service rules emit (signatures/import/vulnerability-products.yaml). */
+export function loadProductMap(dir: string = defaultSignaturesDir()): ProductMap {
+  const path = `${IMPORT_FOLDER}vulnerability-products.yaml`;
+  let data: unknown;
+  try {
+    data = parseYaml(readFileSync(join(dir, path), 'utf8'), { maxAliasCount: 0 }) as unknown;
+  } catch (error) {
+    throw new SignatureError(`cannot read: ${(error as Error).message.split('\n')[0] ?? ''}`, path, { cause: error });
+  }
+  const result = vulnerabilityProductsSchema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new SignatureError(`${issue?.message ?? 'invalid'}${issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''}`, path);
+  }
+  return compileProductMap(result.data);
 }

@@ -193,6 +193,8 @@ const vulnerability = z
     id: z.string().min(1),
     /** Affected when introduced <= version < fixed (or <= lastAffected). Missing bound = open. */
     introduced: z.string().optional(),
+    /** Affected only above this version (an exclusive lower bound, as NVD's versionStartExcluding). */
+    introducedAfter: z.string().optional(),
     fixed: z.string().optional(),
     lastAffected: z.string().optional(),
     cves: z.array(z.string().regex(/^CVE-\d{4}-\d{4,}$/)).min(1),
@@ -298,3 +300,28 @@ export const packSchema = z
     sources: z.array(z.object({ id: z.string(), title: z.string(), url: z.string().optional(), licence: z.string() }).strict()).min(1),
   })
   .strict();
+
+/**
+ * Which names the vulnerability databases give the products the service rules emit, so an offline
+ * import (`iotscan vulns import`) keeps only what a scan can see. `cpe` entries are
+ * `part:vendor:product` of a CPE 2.3 name (NISTIR 7695, CPE Naming 2.3); `osv` entries are the
+ * ecosystem and package name of an OSV record's `affected[].package` (OSV schema 1.7).
+ */
+export const vulnerabilityProductsSchema = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    products: z
+      .array(
+        z
+          .object({
+            product: z.string().min(1),
+            cpe: z.array(z.string().regex(/^[aoh]:[^:\s]+:[^:\s]+$/, 'cpe entries are part:vendor:product')).default([]),
+            osv: z.array(z.object({ ecosystem: z.string().min(1), name: z.string().min(1) }).strict()).default([]),
+            references,
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+export type VulnerabilityProductsSpec = z.infer<typeof vulnerabilityProductsSchema>;
