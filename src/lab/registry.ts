@@ -17,9 +17,10 @@ import { device as router } from './devices/router.js';
 import { device as shelly } from './devices/shelly.js';
 import { device as smartTv } from './devices/smart-tv.js';
 import { device as speaker } from './devices/speaker.js';
+import { device as tpLinkAp } from './devices/tp-link-ap.js';
 import { device as wemo } from './devices/wemo.js';
 
-export const LAB_DEVICES: LabDevice[] = [router, camera, nas, mqttHub, smartTv, oldDevice, hardened, androidTv, babyMonitor, piServer, speaker, wemo, printer, phone, shelly, hue, repeater];
+export const LAB_DEVICES: LabDevice[] = [router, camera, nas, mqttHub, smartTv, oldDevice, hardened, androidTv, babyMonitor, piServer, speaker, wemo, printer, phone, shelly, hue, repeater, tpLinkAp];
 
 export const LAB_SUBNET = '192.168.77.0/24';
 export const SCANNER_NAMESPACE = `${LAB_NAME}-scan`;

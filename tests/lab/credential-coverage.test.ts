@@ -21,6 +21,7 @@ const TRIGGERS: Proof[] = [
   { strategy: 'ssh-password', device: 'pi-server', port: 22, set: 'raspberry-pi-ssh' },
   { strategy: 'ssh-password', device: 'old-device', port: 22, set: 'ubiquiti-ssh' },
   { strategy: 'basic-auth', device: 'printer', port: 80, set: 'oki-printer-http' },
+  { strategy: 'basic-auth', device: 'tp-link-ap', port: 80, set: 'tp-link-router-http' },
   { strategy: 'digest-auth', device: 'camera', port: 80, set: 'axis-camera-http' },
   { strategy: 'form-login', device: 'old-device', port: 80, set: 'ubiquiti-aircam-http' },
   { strategy: 'ftp-login', device: 'nas', port: 21, set: 'synology-nas-ftp' },

@@ -14,6 +14,7 @@ import { device as mqttHub } from '../../src/lab/devices/mqtt-hub.js';
 import { device as smartTv } from '../../src/lab/devices/smart-tv.js';
 import { device as oldDevice } from '../../src/lab/devices/old-device.js';
 import { device as hardened } from '../../src/lab/devices/hardened.js';
+import { device as tpLinkAp } from '../../src/lab/devices/tp-link-ap.js';
 import { startFtpServer } from '../../src/lab/protocols/ftp.js';
 import { startSnmpAgent } from '../../src/lab/protocols/snmp.js';
 import { startMqttBroker } from '../../src/lab/protocols/mqtt.js';
@@ -369,7 +370,7 @@ describe('ssh server', () => {
   );
 });
 
-const DEVICES: LabDevice[] = [nas, mqttHub, smartTv, oldDevice, hardened];
+const DEVICES: LabDevice[] = [nas, mqttHub, smartTv, oldDevice, hardened, tpLinkAp];
 
 const EXPECTED_IDENTITIES: Record<string, { ipv4: string; mac: string; hostname: string }> = {
   nas: { ipv4: '192.168.77.30', mac: '00:11:32:ab:cd:ef', hostname: 'DiskStation' },
@@ -377,6 +378,7 @@ const EXPECTED_IDENTITIES: Record<string, { ipv4: string; mac: string; hostname:
   'smart-tv': { ipv4: '192.168.77.60', mac: 'fc:f1:52:aa:bb:cc', hostname: 'BRAVIA-4K-GB' },
   'old-device': { ipv4: '192.168.77.70', mac: '04:18:d6:0a:0b:0c', hostname: 'AirCam' },
   hardened: { ipv4: '192.168.77.80', mac: 'd8:3a:dd:44:55:66', hostname: 'homeserver' },
+  'tp-link-ap': { ipv4: '192.168.77.99', mac: '14:cc:20:5a:84:1e', hostname: 'TL-WR841N' },
 };
 
 describe('device specs', () => {
