@@ -110,6 +110,12 @@ const NEIGHBOUR_POLL_MS = 200;
  */
 const KNOCKS_IN_FLIGHT = 512;
 /**
+ * UDP service probes in flight, apart from maxSockets: each holds one datagram socket and no state
+ * on the device, and a silent host keeps it for two one-second waits. Sharing the TCP budget made
+ * five such probes on each of 200 silent hosts queue for about 6 s (measured).
+ */
+const UDP_PROBES_IN_FLIGHT = 1024;
+/**
  * How long a remembered neighbour entry may take to be confirmed after it was first seen: the
  * kernel's delay_first_probe_time (5 s) and the first unicast probe's answer, with a margin.
  */
@@ -152,6 +158,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
   const neverTcp = new Set(pack.neverProbe.filter((p) => p.transport === 'tcp').map((p) => p.port));
   const scanPorts = [...IOT_PORTS.keys()].filter((port) => !neverTcp.has(port));
   const sockets = createLimiter(config.maxSockets);
+  const udpProbes = createLimiter(UDP_PROBES_IN_FLIGHT);
   const hosts = new Map<string, HostState>();
   const hostTasks: Promise<void>[] = [];
   const discoveryDone = deferred();
@@ -210,7 +217,7 @@ async function execute(config: ScanConfig, deps: ScanDeps, signal: AbortSignal, 
     let status = 'unknown-error' as ProbeStatus;
     let detail: string | undefined;
     let observed = false;
-    await sockets(async () => {
+    await (probe.transport === 'udp' ? udpProbes : sockets)(async () => {
       try {
         for await (const output of probe.run({ subject: subjectOf(host, probe.transport, port), net, signal, timeoutMs: config.readTimeoutMs })) {
           if (output.kind === 'observation') {
