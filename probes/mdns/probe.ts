@@ -28,6 +28,8 @@ const MIN_STEP_MS = 250;
 const MAX_QUESTIONS_PER_QUERY = 20;
 const MAX_UNICAST_CHECKS = 64;
 const MAX_DATAGRAM_BYTES = 9000;
+/** The least time between the first two queries for a question (RFC 6762 §5.2). */
+const REQUERY_GAP_MS = 1000;
 /** How often the probe looks whether the liveness sweep has ended, listening meanwhile. */
 const SWEEP_POLL_MS = 100;
 const GROUPS = [MDNS_GROUP, MDNS_GROUP_V6] as const;
@@ -89,6 +91,7 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
     for (const [step, share] of STEP_SHARES.entries()) {
       if (questions.length === 0 || groups.length === 0 || ctx.signal.aborted) break;
       const query = questions.slice(0, MAX_QUESTIONS_PER_QUERY);
+      const sentAt = Date.now();
       const sentTo = await sendToGroups(socket, groups, encodeQuery(query));
       if (step === 0 && sentTo.length === 0) {
         yield { kind: 'status', status: 'no-response', detail: 'cannot send to the mDNS groups (no multicast route?)' };
@@ -96,6 +99,16 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
       }
       store.asked(query);
       await listen(Math.max(MIN_STEP_MS, Math.round(windowMs * share)), query);
+      if (step === 0 && heardFamilies.size === 0 && !ctx.signal.aborted) {
+        // Nobody has answered yet: on a link busy with the sweep's ARP requests, answers come late
+        // or are lost. Ask once more, a second after the first query, and wait out the window.
+        await listen(Math.max(0, sentAt + REQUERY_GAP_MS - Date.now()), query);
+        if (heardFamilies.size === 0 && !ctx.signal.aborted) {
+          await sendToGroups(socket, sentTo, encodeQuery(query));
+          store.asked(query);
+          await listen(Math.max(MIN_STEP_MS, deadline - Date.now()), query);
+        }
+      }
       groups = sentTo.filter((group) => heardFamilies.has(familyOf(group)));
       questions = store.followUps();
     }
