@@ -28,7 +28,7 @@ class BusyLink implements UdpSocket {
   readonly questionsToGroup: number[] = [];
   private readonly queue: UdpDatagram[] = [];
 
-  send(address: string, port: number, data: Uint8Array): Promise<void> {
+  send(address: string, port: number): Promise<void> {
     if (address === '224.0.0.251') {
       this.questionsToGroup.push(Date.now());
       if (this.questionsToGroup.length > 1) this.queue.push({ address: CAMERA, port, data: Uint8Array.from(ANSWER) });
