@@ -125,25 +125,36 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
   let neighbours: NeighbourEntry[] = [];
   try {
     try {
-      let sent = 0;
-      for (const group of GROUPS) {
-        for (const target of SEARCH_TARGETS) {
-          if (await sendQuietly(search, group, buildMulticastSearch(target, SEARCH_MX_S, group))) sent += 1;
+      const searchGroups = async (): Promise<number> => {
+        let sent = 0;
+        for (const group of GROUPS) {
+          for (const target of SEARCH_TARGETS) {
+            if (await sendQuietly(search, group, buildMulticastSearch(target, SEARCH_MX_S, group))) sent += 1;
+          }
         }
-      }
-      if (sent === 0) {
+        return sent;
+      };
+      if ((await searchGroups()) === 0) {
         yield { kind: 'status', status: 'no-response', detail: 'cannot send to the SSDP groups (no multicast route?)' };
         return;
       }
       // While the multicast answers come in, each host the sweep names gets its unicast search
       // at once: both wait out the same second (UDA 1.1 §1.3.3), not one after the other. Until
-      // the multicast answers are in, live hosts leave places for the responders.
-      const searchEnds = Date.now() + Math.min(windowMs, SEARCH_WAIT_MS);
+      // the multicast answers are in, live hosts leave places for the responders. Answers that
+      // come late (a link busy with the sweep) are still taken while the sweep runs.
+      let searchEnds = Date.now() + Math.min(windowMs, SEARCH_WAIT_MS);
+      let searchedAgain = false;
       for (let searching = true; !ctx.signal.aborted && (searching || !swept); searching = Date.now() < searchEnds) {
         const slice = searching ? Math.max(1, Math.min(SLICE_MS, searchEnds - Date.now())) : SLICE_MS;
-        const [answers] = await Promise.all([searching ? search.collect({ windowMs: slice }) : Promise.resolve([]), hearAnnouncements(slice), reflection?.listen(slice)]);
+        const [answers] = await Promise.all([search.collect({ windowMs: slice }), hearAnnouncements(slice), reflection?.listen(slice)]);
         for (const datagram of answers) recordAnswer(ctx, responders, datagram, 'searched');
         await reflection?.search(unicastTargets(ctx, responders, ctx.liveHosts(), MAX_UNICAST_TARGETS - RESPONDER_PLACES));
+        // UDP loses datagrams, so a control point should send each M-SEARCH more than once (UDA 1.1
+        // §1.3.2): once more when nobody answered the first.
+        if (!searchedAgain && Date.now() >= searchEnds && ![...responders.values()].some((responder) => responder.searched.size > 0)) {
+          searchedAgain = true;
+          if ((await searchGroups()) > 0) searchEnds = Date.now() + Math.min(windowMs, SEARCH_WAIT_MS);
+        }
       }
     } finally {
       search.close();

@@ -2,7 +2,7 @@
 // on ff02::c is searched, measured and described over IPv6 and reported under its IPv4 address,
 // which the MAC in its EUI-64 link-local address and the IPv4 neighbour table tie together; a
 // responder with a random identifier stays under its own address, and the global LOCATION it
-// names is recorded, never fetched.
+// names is recorded, never fetched. And a link that loses the first searches gets a second round.
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest, HttpResponse, Net, NeighbourEntry, UdpDatagram, UdpSocket } from '../../src/engine/net.js';
 import type { ProbeOutput } from '../../src/engine/probe.js';
@@ -37,13 +37,23 @@ function answersTo(address: string): UdpDatagram[] {
   return [];
 }
 
+/** The link: how many multicast searches it loses before it carries one (a busy link loses the first). */
+interface Link {
+  searchesLost: number;
+  searchesSent: number;
+}
+
 class ScriptedUdp implements UdpSocket {
   readonly localPort = 40000;
   private queue: UdpDatagram[] = [];
   private closed = false;
 
+  constructor(private readonly link: Link) {}
+
   async send(address: string, port: number): Promise<void> {
     if (this.closed || port !== 1900) throw new Error('not sent');
+    const multicast = address === 'ff02::c' || address === '239.255.255.250';
+    if (multicast && ++this.link.searchesSent <= this.link.searchesLost) return;
     this.queue.push(...answersTo(address));
   }
 
@@ -60,14 +70,14 @@ class ScriptedUdp implements UdpSocket {
   }
 }
 
-function scriptedNet(fetched: HttpRequest[]): Net {
+function scriptedNet(fetched: HttpRequest[], link: Link = { searchesLost: 0, searchesSent: 0 }): Net {
   const neighbours: NeighbourEntry[] = [
     { address: REPEATER_IPV4, mac: REPEATER_MAC, confirmed: true },
     { address: '192.168.77.60', mac: 'fc:f1:52:aa:bb:cc', confirmed: true },
   ];
   return {
     connectTcp: () => Promise.resolve({ ok: false, status: 'connection-refused' }),
-    openUdp: () => Promise.resolve(new ScriptedUdp()),
+    openUdp: () => Promise.resolve(new ScriptedUdp(link)),
     http: (request): Promise<HttpResponse> => {
       fetched.push(request);
       const found = request.address === REPEATER && request.path === '/fboxdesc.xml';
@@ -127,5 +137,23 @@ describe('ssdp probe over IPv6', () => {
     expect(pcAnswer?.fields).not.toHaveProperty('ssdp.sender');
     expect(pc.map((observation) => observation.fields['ssdp.location-offsite']).filter(Boolean)).toEqual([PC_LOCATION]);
     expect(fetched.map((request) => request.address)).toEqual([REPEATER]);
+  });
+
+  it('searches the groups once more when the first searches go unanswered', async () => {
+    // The first round (two groups, two search targets) is lost on the link.
+    const link: Link = { searchesLost: 4, searchesSent: 0 };
+    const run = await drain(
+      ssdpProbe.run({
+        net: scriptedNet([], link),
+        signal: new AbortController().signal,
+        windowMs: 200,
+        inScope: (address) => address.startsWith('192.168.77.') || address.endsWith('%eth0'),
+        liveHosts: () => [],
+        livenessDone: Promise.resolve(),
+      }),
+    );
+    expect(link.searchesSent).toBe(8);
+    const pc = run.observations.filter((observation) => observation.address === PC);
+    expect(pc.some((observation) => observation.fields['ssdp.st'] === 'upnp:rootdevice')).toBe(true);
   });
 });
