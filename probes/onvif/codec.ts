@@ -11,7 +11,7 @@
 //   Authorized", "Generic faults" table).
 import { XMLParser } from 'fast-xml-parser';
 import { decodeXmlEntities, printable } from '../../src/core/sanitize.js';
-import { UPNP_XML_OPTIONS } from '../ssdp/codec.js';
+import { DATA_ONLY_XML, firstChild as child } from '../../src/core/xml.js';
 
 /** The fixed entry point of the device management service (Core Spec, "Services overview"). */
 export const DEVICE_SERVICE_PATH = '/onvif/device_service';
@@ -48,7 +48,7 @@ export type OnvifAnswer =
   /** Anything else: not ONVIF here, another fault, garbage. */
   | { auth: 'unknown'; reason: string };
 
-const parser = new XMLParser(UPNP_XML_OPTIONS);
+const parser = new XMLParser(DATA_ONLY_XML);
 
 const INFORMATION_ELEMENTS: ReadonlyArray<readonly [string, keyof DeviceInformation]> = [
   ['Manufacturer', 'manufacturer'],
@@ -108,12 +108,6 @@ function subcodes(fault: unknown): string[] {
     subcode = child(subcode, 'Subcode');
   }
   return values;
-}
-
-function child(node: unknown, name: string): unknown {
-  if (typeof node !== 'object' || node === null) return undefined;
-  const value = (node as Record<string, unknown>)[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function text(node: unknown): string | undefined {

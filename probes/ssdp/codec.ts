@@ -4,6 +4,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { decodeXmlEntities, printable } from '../../src/core/sanitize.js';
 import { formatIpv6, parseIpv6, splitZone } from '../../src/core/policy.js';
+import { DATA_ONLY_XML } from '../../src/core/xml.js';
 
 export const SSDP_GROUP = '239.255.255.250';
 /** The link-local SSDP group (UDA 2.0 §1.1.2). */
@@ -230,18 +231,7 @@ const DEVICE_FIELDS = [
   'presentationURL',
 ] as const;
 
-/** UPnP XML as data only: no entity expansion, no type guessing, namespaces dropped. */
-export const UPNP_XML_OPTIONS = {
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  processEntities: false,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  trimValues: true,
-} as const;
-
-const xmlParser = new XMLParser({ ...UPNP_XML_OPTIONS, isArray: (name: string) => name === 'device' || name === 'service' });
+const xmlParser = new XMLParser({ ...DATA_ONLY_XML, isArray: (name: string) => name === 'device' || name === 'service' });
 
 /** Parses a device description; `location` is the URL it came from (for resolving control URLs). */
 export function parseDeviceDescription(xml: string, location: string): DescriptionResult {

@@ -1,9 +1,8 @@
 // UPnP IGD SOAP (UPnP Device Architecture §3, WANIPConnection:2 service template): read-only
 // actions only. Builds the envelope and reads the response or the UPnP fault. Pure.
 import { XMLParser } from 'fast-xml-parser';
-import { printable } from '../../src/core/sanitize.js';
-import { decodeXmlEntities } from '../../src/core/sanitize.js';
-import { UPNP_XML_OPTIONS } from '../ssdp/codec.js';
+import { decodeXmlEntities, printable } from '../../src/core/sanitize.js';
+import { DATA_ONLY_XML, firstChild as child } from '../../src/core/xml.js';
 
 /** The WAN connection services whose port mappings can be read. */
 export const IGD_SERVICE_TYPE = /^urn:schemas-upnp-org:service:(?:WANIPConnection:[12]|WANPPPConnection:1)$/;
@@ -33,7 +32,7 @@ export type SoapResult =
   | { kind: 'fault'; errorCode?: number; description?: string }
   | { kind: 'invalid'; reason: string };
 
-const parser = new XMLParser(UPNP_XML_OPTIONS);
+const parser = new XMLParser(DATA_ONLY_XML);
 
 export function parseSoapResponse(xml: string, action: ReadOnlyAction): SoapResult {
   if (xml.length > MAX_SOAP_RESPONSE_BYTES) return { kind: 'invalid', reason: 'response too large' };
@@ -87,12 +86,6 @@ export function portMappingFields(values: Readonly<Record<string, string>>): Rec
 
 function escapeXml(value: string): string {
   return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
-}
-
-function child(node: unknown, name: string): unknown {
-  if (typeof node !== 'object' || node === null) return undefined;
-  const value = (node as Record<string, unknown>)[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function text(node: unknown): string | undefined {

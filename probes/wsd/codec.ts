@@ -10,7 +10,7 @@
 // the port the Probe came from.
 import { XMLParser } from 'fast-xml-parser';
 import { decodeXmlEntities, printable } from '../../src/core/sanitize.js';
-import { UPNP_XML_OPTIONS } from '../ssdp/codec.js';
+import { DATA_ONLY_XML } from '../../src/core/xml.js';
 
 /** The WS-Discovery port (ONVIF Core Specification, "Device discovery"; WS-Discovery §2.4). */
 export const WSD_PORT = 3702;
@@ -66,7 +66,7 @@ export type ProbeMatchesResult =
   | { kind: 'unrelated' }
   | { kind: 'invalid'; reason: string };
 
-const parser = new XMLParser({ ...UPNP_XML_OPTIONS, isArray: (name: string) => name === 'ProbeMatch' });
+const parser = new XMLParser({ ...DATA_ONLY_XML, isArray: (name: string) => name === 'ProbeMatch' });
 
 /** Reads one datagram as the ProbeMatches answering the Probe with `messageId`. */
 export function parseProbeMatches(bytes: Uint8Array, messageId: string): ProbeMatchesResult {

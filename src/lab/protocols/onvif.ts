@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { XMLParser } from 'fast-xml-parser';
 import { decodeXmlEntities } from '../../core/sanitize.js';
+import { DATA_ONLY_XML } from '../../core/xml.js';
 import { serveUdp, type RunningServer } from '../listen.js';
 
 const SOAP_ENVELOPE = 'http://www.w3.org/2003/05/soap-envelope';
@@ -30,16 +31,7 @@ const SOAP_CONTENT_TYPE = 'application/soap+xml; charset=utf-8';
 const MAX_PROBE_BYTES = 4096;
 const MAX_REQUEST_BODY_BYTES = 16 * 1024;
 
-/** Data only: no entities, no type guessing, namespaces dropped. */
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  processEntities: false,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  trimValues: true,
-});
+const parser = new XMLParser(DATA_ONLY_XML);
 
 function escapeXml(value: string): string {
   return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
