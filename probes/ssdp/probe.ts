@@ -151,9 +151,10 @@ async function* run(ctx: DiscoveryContext): AsyncIterable<ProbeOutput> {
         await reflection?.search(unicastTargets(ctx, responders, ctx.liveHosts(), MAX_UNICAST_TARGETS - RESPONDER_PLACES));
         // UDP loses datagrams, so a control point should send each M-SEARCH more than once (UDA 1.1
         // §1.3.2): once more when nobody answered the first.
-        if (!searchedAgain && Date.now() >= searchEnds && ![...responders.values()].some((responder) => responder.searched.size > 0)) {
+        if (!searchedAgain && Date.now() >= searchEnds) {
           searchedAgain = true;
-          if ((await searchGroups()) > 0) searchEnds = Date.now() + Math.min(windowMs, SEARCH_WAIT_MS);
+          const answered = [...responders.values()].some((responder) => responder.searched.size > 0);
+          if (!answered && (await searchGroups()) > 0) searchEnds = Date.now() + Math.min(windowMs, SEARCH_WAIT_MS);
         }
       }
     } finally {
