@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   buildEmptyAck,
@@ -14,7 +12,7 @@ import {
 import type { CoapMessage } from '../../probes/coap/codec.js';
 import { coapProbe } from '../../probes/coap/probe.js';
 import { startCoapServer, type CoapServerOptions } from '../../src/lab/protocols/coap.js';
-import { hexFixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
+import { bindUdp, closeUdpSockets, hexFixture, runServiceProbe, scriptedUdpServer, subjectFor, udpExchange } from '../fixtures/harness.js';
 
 const LOOPBACK = '127.0.0.1';
 const LIBCOAP = 'coap/libcoap-4.3.1-well-known-core.hex';
@@ -108,19 +106,11 @@ describe('coap codec', () => {
   });
 });
 
-const sockets: Socket[] = [];
 const servers: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.close();
+  closeUdpSockets();
   for (const server of servers.splice(0)) await server.stop();
 });
-
-async function udpSocket(): Promise<Socket> {
-  const socket = createSocket('udp4');
-  sockets.push(socket);
-  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
-  return socket;
-}
 
 async function labServer(options: Omit<CoapServerOptions, 'host' | 'port'> = SHELLY) {
   const server = await startCoapServer({ host: LOOPBACK, port: 0, ...options });
@@ -128,31 +118,15 @@ async function labServer(options: Omit<CoapServerOptions, 'host' | 'port'> = SHE
   return server;
 }
 
-/** Sends one datagram to the port and collects what comes back within `waitMs`. */
-async function exchange(port: number, request: Uint8Array, waitMs = 150): Promise<Buffer[]> {
-  const client = await udpSocket();
-  const replies: Buffer[] = [];
-  client.on('message', (reply) => replies.push(reply));
-  client.send(request, port, LOOPBACK);
-  await new Promise((resolve) => setTimeout(resolve, waitMs));
-  return replies;
-}
-
-/** A server that records every datagram and answers each with what `answer` returns, `gapMs` apart. */
-async function scriptedServer(answer: (request: Buffer) => Buffer[], gapMs = 20): Promise<{ port: number; requests: Buffer[] }> {
-  const socket = await udpSocket();
-  const requests: Buffer[] = [];
-  socket.on('message', (request, remote) => {
-    requests.push(request);
-    answer(request).forEach((reply, index) => setTimeout(() => socket.send(reply, remote.port, remote.address), index * gapMs));
-  });
-  return { port: socket.address().port, requests };
-}
+/** One datagram to the port, and what comes back within 150 ms. */
+const exchange = (port: number, request: Uint8Array): Promise<Buffer[]> => udpExchange(port, request, 150);
+/** A server that records every datagram and answers each with what `answer` returns, 20 ms apart. */
+const scriptedServer = (answer: (request: Buffer) => Buffer[]) => scriptedUdpServer(answer, { gapMs: 20 });
 
 /** Puts a recorder between the probe and a lab server on `target`. */
 async function recordingRelay(target: number): Promise<{ port: number; requests: Buffer[] }> {
-  const front = await udpSocket();
-  const back = await udpSocket();
+  const front = await bindUdp();
+  const back = await bindUdp();
   const requests: Buffer[] = [];
   let client: { port: number; address: string } | undefined;
   front.on('message', (request, remote) => {

@@ -1,9 +1,8 @@
-import { createSocket } from 'node:dgram';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { snmpDriver } from '../../probes/creds/snmp.js';
 import { SYSTEM_OIDS } from '../../probes/snmp/codec.js';
-import { credentialContext, subjectFor } from '../fixtures/harness.js';
+import { credentialContext, freeUdpPort, subjectFor } from '../fixtures/harness.js';
 
 /** The part of net-snmp (a real SNMP agent, untyped) these tests use. */
 interface NetSnmp {
@@ -25,14 +24,6 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 /** A net-snmp agent on loopback; `requests` counts every v2c request it judged (answered or refused). */
 async function agent(options: { communities: string[]; anyCommunity?: boolean }): Promise<{ port: number; log: { requests: number } }> {

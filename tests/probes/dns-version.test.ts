@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
 import { decode, encode } from 'dns-packet';
 import type { Answer } from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildVersionQuery, parseVersionResponse } from '../../probes/dns-version/codec.js';
 import { dnsVersionProbe } from '../../probes/dns-version/probe.js';
-import { hexFixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
+import { bindUdp, closeUdpSockets, hexFixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
 
 /** A response to query `id` with the given answers and RCODE, as a name server would send it. */
 function response(id: number, answers: Answer[], rcode = 0): Buffer {
@@ -50,16 +48,11 @@ describe('dns-version codec', () => {
   });
 });
 
-const sockets: Socket[] = [];
-afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.close();
-});
+afterEach(closeUdpSockets);
 
 /** A name server on loopback answering each query with `answer(id)`; it counts the queries. */
 async function nameServer(answer: ((id: number) => Buffer) | undefined): Promise<{ port: number; queries: number }> {
-  const socket = createSocket('udp4');
-  sockets.push(socket);
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const socket = await bindUdp();
   const state = { port: socket.address().port, queries: 0 };
   socket.on('message', (message, remote) => {
     state.queries += 1;

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildNodeStatusRequest, describeNames, parseNodeStatusResponse } from '../../probes/netbios-ns/codec.js';
 import { netbiosNsProbe } from '../../probes/netbios-ns/probe.js';
 import { startNetbiosNameServer, type NetbiosNameServerOptions } from '../../src/lab/protocols/netbios.js';
-import { hexFixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
+import { closeUdpSockets, hexFixture, runServiceProbe, scriptedUdpServer, subjectFor, udpExchange } from '../fixtures/harness.js';
 
 const LOOPBACK = '127.0.0.1';
 const NMBD = 'netbios-ns/nmbd-4.17-node-status.hex';
@@ -109,19 +107,11 @@ describe('netbios-ns codec', () => {
   });
 });
 
-const sockets: Socket[] = [];
 const servers: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.close();
+  closeUdpSockets();
   for (const server of servers.splice(0)) await server.stop();
 });
-
-async function udpSocket(): Promise<Socket> {
-  const socket = createSocket('udp4');
-  sockets.push(socket);
-  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
-  return socket;
-}
 
 async function labServer(options: Partial<NetbiosNameServerOptions> = {}) {
   const server = await startNetbiosNameServer({ host: LOOPBACK, port: 0, names: NAS_NAMES, ...options });
@@ -129,27 +119,8 @@ async function labServer(options: Partial<NetbiosNameServerOptions> = {}) {
   return server;
 }
 
-/** Sends one datagram to the port and collects what comes back within `waitMs`. */
-async function exchange(port: number, request: Uint8Array, waitMs = 200): Promise<Buffer[]> {
-  const client = await udpSocket();
-  const replies: Buffer[] = [];
-  client.on('message', (message) => replies.push(message));
-  client.send(request, port, LOOPBACK);
-  await new Promise((resolve) => setTimeout(resolve, waitMs));
-  return replies;
-}
-
-/** A server that records every request and answers each with `answer(request)`, if it returns bytes. */
-async function scriptedServer(answer: (request: Buffer) => Buffer | undefined): Promise<{ port: number; requests: Buffer[] }> {
-  const socket = await udpSocket();
-  const requests: Buffer[] = [];
-  socket.on('message', (message, remote) => {
-    requests.push(message);
-    const reply = answer(message);
-    if (reply !== undefined) socket.send(reply, remote.port, remote.address);
-  });
-  return { port: socket.address().port, requests };
-}
+/** One datagram to the port, and what comes back within 200 ms. */
+const exchange = (port: number, request: Uint8Array): Promise<Buffer[]> => udpExchange(port, request, 200);
 
 describe('netbios-ns lab server', () => {
   it('answers a node-status request byte for byte as nmbd 4.17 did', async () => {
@@ -205,7 +176,7 @@ describe('netbios-ns probe', () => {
       (request) => statusResponse(request.readUInt16BE(0) ^ 0xffff, WINDOWS_NAMES, WINDOWS_MAC),
     ];
     for (const answer of answers) {
-      const server = await scriptedServer(answer);
+      const server = await scriptedUdpServer(answer);
       const run = await runServiceProbe(netbiosNsProbe, subjectFor(LOOPBACK, server.port, { transport: 'udp' }), 150);
       expect(run.status).toBe('no-response');
       expect(run.observations).toEqual([]);

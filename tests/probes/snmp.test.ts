@@ -1,9 +1,8 @@
-import { createSocket } from 'node:dgram';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SYSTEM_OIDS, buildGetRequest, encodeOid, parseResponse, valueText } from '../../probes/snmp/codec.js';
 import { snmpProbe } from '../../probes/snmp/probe.js';
-import { hexFixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
+import { freeUdpPort, hexFixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
 
 /** The part of net-snmp (a real SNMP agent, untyped) these tests use. */
 interface NetSnmp {
@@ -61,14 +60,6 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 async function agent(community: string, values: Record<string, { oid: string; type: number; value: string }>): Promise<number> {
   const port = await freeUdpPort();

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildReadRequest, parseReply } from '../../probes/tftp/codec.js';
 import { tftpProbe } from '../../probes/tftp/probe.js';
-import { hexFixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
+import { bindUdp, closeUdpSockets, hexFixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
 
 describe('tftp codec', () => {
   it('builds an octet-mode read request (RFC 1350)', () => {
@@ -34,25 +32,15 @@ describe('tftp codec', () => {
   });
 });
 
-const sockets: Socket[] = [];
-afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.close();
-});
-
-async function udpSocket(): Promise<Socket> {
-  const socket = createSocket('udp4');
-  sockets.push(socket);
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  return socket;
-}
+afterEach(closeUdpSockets);
 
 /**
  * A TFTP server in the manner of RFC 1350 §4: requests arrive on the listening port, and the answer
  * comes from a fresh port (the server's transfer ID). It records everything it receives on both.
  */
 async function tftpServer(answer: Buffer | undefined): Promise<{ port: number; requests: Buffer[]; afterAnswer: Buffer[] }> {
-  const listener = await udpSocket();
-  const transfer = await udpSocket();
+  const listener = await bindUdp();
+  const transfer = await bindUdp();
   const requests: Buffer[] = [];
   const afterAnswer: Buffer[] = [];
   transfer.on('message', (message) => afterAnswer.push(message));

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import type { RemoteInfo, Socket } from 'node:dgram';
 import { XMLParser } from 'fast-xml-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_REPLY_BYTES, buildProbe, parseProbeMatches, probeMatchFields } from '../../probes/wsd/codec.js';
 import { wsdProbe } from '../../probes/wsd/probe.js';
 import type { RunningServer } from '../../src/lab/listen.js';
 import { startWsDiscoveryResponder } from '../../src/lab/protocols/onvif.js';
-import { fixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
+import { bindUdp, closeUdpSockets, fixture, runServiceProbe, scriptedUdpServer, subjectFor } from '../fixtures/harness.js';
 
 const FIXTURE_ID = 'urn:uuid:9f1c2a44-0b7e-4c1d-8a55-2f6e3b1d7c90';
 const OTHER_ID = 'urn:uuid:00000000-1111-4222-8333-444444444444';
@@ -122,19 +120,11 @@ describe('wsd codec', () => {
   });
 });
 
-const sockets: Socket[] = [];
 const responders: RunningServer[] = [];
 afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.close();
+  closeUdpSockets();
   for (const responder of responders.splice(0)) await responder.stop();
 });
-
-async function udpSocket(address = '127.0.0.1'): Promise<Socket> {
-  const socket = createSocket('udp4');
-  sockets.push(socket);
-  await new Promise<void>((resolve) => socket.bind(0, address, resolve));
-  return socket;
-}
 
 /** The lab's camera responder on loopback. */
 async function labCamera(types: readonly string[] = ['dn:NetworkVideoTransmitter', 'tds:Device']): Promise<number> {
@@ -148,18 +138,6 @@ async function labCamera(types: readonly string[] = ['dn:NetworkVideoTransmitter
   });
   responders.push(responder);
   return responder.port;
-}
-
-/** A socket that records every datagram and answers each with `reply(request)`, sent from `from`. */
-async function scriptedServer(reply: (request: Buffer) => Buffer | undefined, from?: Socket): Promise<{ port: number; requests: Buffer[] }> {
-  const listener = await udpSocket();
-  const requests: Buffer[] = [];
-  listener.on('message', (message: Buffer, remote: RemoteInfo) => {
-    requests.push(message);
-    const answer = reply(message);
-    if (answer !== undefined) (from ?? listener).send(answer, remote.port, remote.address);
-  });
-  return { port: listener.address().port, requests };
 }
 
 const messageIdOf = (request: Buffer) => /<a:MessageID>([^<]+)<\/a:MessageID>/.exec(request.toString())?.[1] ?? '';
@@ -182,7 +160,7 @@ describe('wsd probe', () => {
   });
 
   it('counts the exact size of the datagram that answered', async () => {
-    const server = await scriptedServer((request) => withRelatesTo(messageIdOf(request)));
+    const server = await scriptedUdpServer((request) => withRelatesTo(messageIdOf(request)));
     const run = await runServiceProbe(wsdProbe, subjectFor('127.0.0.1', server.port, { transport: 'udp' }));
     expect(run.observations[0]?.fields['wsd.reply-bytes']).toBe(String(withRelatesTo(messageIdOf(server.requests[0] ?? Buffer.alloc(0))).length));
     expect(run.observations[0]?.fields['wsd.request-bytes']).toBe(String(server.requests[0]?.length));
@@ -190,7 +168,7 @@ describe('wsd probe', () => {
   });
 
   it('retries once with the same message, then calls a silent port silent', async () => {
-    const server = await scriptedServer(() => undefined);
+    const server = await scriptedUdpServer(() => undefined);
     const run = await runServiceProbe(wsdProbe, subjectFor('127.0.0.1', server.port, { transport: 'udp' }), 150);
     expect(run.status).toBe('no-response');
     expect(run.observations).toEqual([]);
@@ -200,12 +178,12 @@ describe('wsd probe', () => {
   });
 
   it('takes no answer that relates to another Probe, is garbage, or comes from another address', async () => {
-    const unrelated = await scriptedServer(() => withRelatesTo(OTHER_ID));
+    const unrelated = await scriptedUdpServer(() => withRelatesTo(OTHER_ID));
     expect((await runServiceProbe(wsdProbe, subjectFor('127.0.0.1', unrelated.port, { transport: 'udp' }), 150)).status).toBe('no-response');
-    const garbage = await scriptedServer(() => randomBytes(400));
+    const garbage = await scriptedUdpServer(() => randomBytes(400));
     expect((await runServiceProbe(wsdProbe, subjectFor('127.0.0.1', garbage.port, { transport: 'udp' }), 150)).status).toBe('no-response');
-    const elsewhere = await udpSocket('127.0.0.2');
-    const spoofed = await scriptedServer((request) => withRelatesTo(messageIdOf(request)), elsewhere);
+    const elsewhere = await bindUdp('127.0.0.2');
+    const spoofed = await scriptedUdpServer((request) => withRelatesTo(messageIdOf(request)), { from: elsewhere });
     const run = await runServiceProbe(wsdProbe, subjectFor('127.0.0.1', spoofed.port, { transport: 'udp' }), 150);
     expect(run.status).toBe('no-response');
     expect(spoofed.requests).toHaveLength(2);
@@ -220,7 +198,7 @@ describe('wsd probe', () => {
 
 describe('lab WS-Discovery responder', () => {
   async function ask(port: number, probe: string): Promise<Buffer | undefined> {
-    const client = await udpSocket();
+    const client = await bindUdp();
     const answer = new Promise<Buffer | undefined>((resolve) => {
       client.once('message', (message: Buffer) => resolve(message));
       setTimeout(() => resolve(undefined), 300);
