@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import type { AddressInfo, Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import type { AuthenticateError } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,18 +38,12 @@ async function broker(decide: (username: string | undefined, password: string | 
     },
   });
   aedes.on('clientDisconnect', () => (log.disconnects += 1));
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    aedes.handle(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await listenTcp((socket) => aedes.handle(socket));
   cleanups.push(async () => {
-    for (const socket of sockets) socket.destroy();
+    await server.close();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return { port: (server.address() as AddressInfo).port, log };
+  return { port: server.port, log };
 }
 
 const BAD_CREDENTIALS = 4;

@@ -16,21 +16,10 @@ import {
   txtRecordText,
 } from '../../probes/mdns/codec.js';
 import type { ServiceInstance } from '../../probes/mdns/codec.js';
-import { hexFixture } from '../fixtures/harness.js';
+import { hexFixture, seededBytes } from '../fixtures/harness.js';
 
 const response = (answers: Answer[], additionals: Answer[] = []): Uint8Array => new Uint8Array(encode({ type: 'response', id: 0, flags: 0x8400, answers, additionals }));
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-/** Deterministic pseudo-random bytes (xorshift), so a failing garbage case can be replayed. */
-function randomBytes(seed: number, length: number): Uint8Array {
-  let state = seed || 1;
-  return Uint8Array.from({ length }, () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return state & 0xff;
-  });
-}
 
 /** C0 and C1 control characters and DEL: what must never reach a terminal raw. */
 function isControl(character: string): boolean {
@@ -283,10 +272,10 @@ describe('mdns codec', () => {
   it('never throws on garbage: random bytes, truncations and bit flips of real answers', () => {
     const real = hexFixture('mdns/axis-http-response.hex');
     const inputs: Uint8Array[] = [];
-    for (let seed = 1; seed <= 500; seed++) inputs.push(randomBytes(seed, seed % 700));
+    for (let seed = 1; seed <= 500; seed++) inputs.push(seededBytes(seed, seed % 700));
     for (let cut = 0; cut < real.length; cut++) inputs.push(real.subarray(0, cut));
     for (let seed = 1; seed <= 500; seed++) {
-      const [at = 0, mask = 1, high = 0] = randomBytes(seed, 3);
+      const [at = 0, mask = 1, high = 0] = seededBytes(seed, 3);
       const flipped = new Uint8Array(real);
       flipped[at % flipped.length] = (flipped[at % flipped.length] ?? 0) ^ mask;
       flipped[high % flipped.length] = (flipped[high % flipped.length] ?? 0) ^ 0x80;

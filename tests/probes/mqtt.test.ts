@@ -1,10 +1,8 @@
-import { createServer } from 'node:net';
-import type { AddressInfo, Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MqttReader, connackOutcome, connectPacket, randomClientId } from '../../probes/mqtt/codec.js';
 import { mqttProbe } from '../../probes/mqtt/probe.js';
-import { hexFixture, runServiceProbe, subjectFor } from '../fixtures/harness.js';
+import { hexFixture, listenTcp, runServiceProbe, subjectFor } from '../fixtures/harness.js';
 
 describe('mqtt codec', () => {
   it('reads recorded CONNACK, SUBACK and PUBLISH packets, even split byte by byte', () => {
@@ -45,18 +43,12 @@ afterEach(async () => {
 async function broker(configure: (aedes: Aedes) => void): Promise<{ port: number; aedes: Aedes }> {
   const aedes = await Aedes.createBroker();
   configure(aedes);
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    aedes.handle(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await listenTcp((socket) => aedes.handle(socket));
   cleanups.push(async () => {
-    for (const socket of sockets) socket.destroy();
+    await server.close();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return { port: (server.address() as AddressInfo).port, aedes };
+  return { port: server.port, aedes };
 }
 
 function publish(aedes: Aedes, topic: string, retain: boolean): Promise<void> {

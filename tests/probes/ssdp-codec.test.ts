@@ -14,20 +14,9 @@ import {
   usnDevice,
   withoutUrlZone,
 } from '../../probes/ssdp/codec.js';
-import { fixture } from '../fixtures/harness.js';
+import { fixture, seededBytes } from '../fixtures/harness.js';
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
-
-/** Deterministic pseudo-random bytes (xorshift), so a failing garbage case can be replayed. */
-function randomBytes(seed: number, length: number): Uint8Array {
-  let state = seed || 1;
-  return Uint8Array.from({ length }, () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return state & 0xff;
-  });
-}
 
 describe('ssdp codec', () => {
   it('builds M-SEARCH requests (multicast with MX, unicast without)', () => {
@@ -252,7 +241,7 @@ describe('ssdp codec', () => {
     const answer = fixture('ssdp/miniupnpd-response.txt');
     const description = fixture('ssdp/miniupnpd-rootDesc.xml');
     for (let seed = 1; seed <= 400; seed++) {
-      const noise = randomBytes(seed, (seed * 7) % 1200);
+      const noise = seededBytes(seed, (seed * 7) % 1200);
       const cutAnswer = answer.subarray(0, seed % (answer.length + 1));
       const flipped = new Uint8Array(description);
       const at = ((noise[0] ?? 0) * 97) % flipped.length;

@@ -15,20 +15,9 @@ import {
 import { upnpEventsProbe } from '../../probes/upnp-events/probe.js';
 import { startUpnpHttpServer } from '../../src/lab/protocols/ssdp.js';
 import type { CallbackPolicy } from '../../src/lab/protocols/ssdp.js';
-import { fixture, listenTcp, runServiceProbe, subjectFor } from '../fixtures/harness.js';
+import { fixture, listenTcp, runServiceProbe, seededBytes, subjectFor } from '../fixtures/harness.js';
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
-
-/** Deterministic pseudo-random bytes (xorshift), so a failing garbage case can be replayed. */
-function randomBytes(seed: number, length: number): Uint8Array {
-  let state = seed || 1;
-  return Uint8Array.from({ length }, () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return state & 0xff;
-  });
-}
 
 describe('upnp-events codec', () => {
   it('builds SUBSCRIBE with NT, a loopback CALLBACK and a short TIMEOUT, and UNSUBSCRIBE with the SID only', () => {
@@ -98,7 +87,7 @@ describe('upnp-events codec', () => {
     expect(parseEventResponse(new Uint8Array())).toBeUndefined();
     const answer = fixture('upnp-events/subscribe-accepted.txt');
     for (let seed = 1; seed <= 300; seed++) {
-      const noise = randomBytes(seed, (seed * 7) % 1200);
+      const noise = seededBytes(seed, (seed * 7) % 1200);
       expect(() => {
         parseEventResponse(noise);
         parseEventResponse(answer.subarray(0, seed % (answer.length + 1)));
