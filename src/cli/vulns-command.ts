@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { SignatureError } from '../core/match.js';
 import { printable } from '../core/sanitize.js';
 import { describeOrigin } from '../core/vulns.js';
+import { plural } from '../report/words.js';
 import { IMPORTED_SET_VERSION, type ImportedSet, type ImportedSource } from '../signatures/imported.js';
 import { loadProductMap } from '../signatures/load.js';
 import { fileSha256, readImportFile } from '../signatures/vuln-files.js';
@@ -22,8 +23,6 @@ class VulnsUsageError extends Error {}
 export function importedSetFor(db: string | undefined): ImportedSet | undefined {
   return readImportedSet(importedSetPath(db));
 }
-
-const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
 
 function countByProduct(sources: readonly ImportedSource[]): Map<string, number> {
   const counts = new Map<string, number>();

@@ -1,13 +1,13 @@
 // Plain text for a finished scan when stdout is not a terminal UI: a line per device starting at
 // column 0, its services and findings indented under it, so `grep` and `awk` work on it.
 import type { Finding, Service, Severity } from '../core/model.js';
-import { SEVERITIES } from '../core/model.js';
 import type { HostView, ScanState } from '../core/reduce.js';
 import { deviceDescription, worstSeverity } from '../core/reduce.js';
 import { printable } from '../core/sanitize.js';
 import { deviceVerdict, homeVerdict } from '../core/verdict.js';
 import { adviceBeyondTheScan } from '../core/advice.js';
 import type { ReportKnowledge } from './json.js';
+import { findingsInWords, plural } from './words.js';
 
 export interface TextOptions {
   /** ANSI colours for severities; off unless asked for. */
@@ -24,10 +24,6 @@ const SEVERITY_COLOURS: Record<Severity, string> = {
   critical: '\u001b[1;35m',
 };
 const RESET = '\u001b[0m';
-
-function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
-}
 
 function deviceLabel(view: HostView): string {
   return deviceDescription(view) ?? 'unknown device';
@@ -53,17 +49,6 @@ function findingLines(finding: Finding, paint: (severity: Severity, text: string
     `      what to do: ${printable(finding.remedy, 2000)}`,
     ...(practices.length > 0 ? [`      practices: ${practices.join('; ')}`] : []),
   ];
-}
-
-/** The findings count in words, e.g. "3 findings (1 critical, 2 medium)". */
-export function findingsInWords(counts: Record<Severity, number>): string {
-  const total = SEVERITIES.reduce((sum, severity) => sum + counts[severity], 0);
-  if (total === 0) return 'no findings';
-  const bySeverity = [...SEVERITIES]
-    .reverse()
-    .filter((severity) => counts[severity] > 0)
-    .map((severity) => `${counts[severity]} ${severity}`);
-  return `${plural(total, 'finding')} (${bySeverity.join(', ')})`;
 }
 
 export function renderText(state: ScanState, options: TextOptions = {}): string {

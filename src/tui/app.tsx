@@ -7,7 +7,8 @@ import type { ScanEvent } from '../core/events.js';
 import type { ScanState } from '../core/reduce.js';
 import { DeviceDetail } from './device-detail.js';
 import { DeviceList } from './device-list.js';
-import { findingsInWords, findingsWorstFirst, plural, printable } from './format.js';
+import { findingsInWords, plural } from '../report/words.js';
+import { findingsWorstFirst, printable } from './format.js';
 import { Header } from './header.js';
 import { useScanStream } from './use-scan-stream.js';
 

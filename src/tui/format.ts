@@ -1,7 +1,7 @@
 // Small display helpers shared by the TUI's views. Every string that came from the network goes
 // through `printable` before it is drawn.
 import type { Finding, Severity } from '../core/model.js';
-import { SEVERITIES, severityRank } from '../core/model.js';
+import { severityRank } from '../core/model.js';
 import type { HostView, PhaseProgress } from '../core/reduce.js';
 import { deviceDescription } from '../core/reduce.js';
 import { printable } from '../core/sanitize.js';
@@ -25,21 +25,6 @@ export function progressBar(progress: PhaseProgress, width: number): string {
   const ratio = progress.total > 0 ? Math.min(1, progress.done / progress.total) : 0;
   const filled = Math.round(ratio * width);
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-}
-
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
-}
-
-/** "2 findings (1 critical, 1 medium)" or "no findings". */
-export function findingsInWords(counts: Record<Severity, number>): string {
-  const total = SEVERITIES.reduce((sum, severity) => sum + counts[severity], 0);
-  if (total === 0) return 'no findings';
-  const parts = [...SEVERITIES]
-    .reverse()
-    .filter((severity) => counts[severity] > 0)
-    .map((severity) => `${counts[severity]} ${severity}`);
-  return `${plural(total, 'finding')} (${parts.join(', ')})`;
 }
 
 /** Worst first, then by port, so the most urgent problem is the one selected on entry. */

@@ -4,7 +4,8 @@ import { PHASES } from '../core/events.js';
 import { SEVERITIES } from '../core/model.js';
 import type { ScanState } from '../core/reduce.js';
 import { homeVerdict } from '../core/verdict.js';
-import { SEVERITY_COLOURS, plural, printable, progressBar } from './format.js';
+import { plural } from '../report/words.js';
+import { SEVERITY_COLOURS, printable, progressBar } from './format.js';
 
 /** Room a phase needs besides its bar: name, counts and gaps. */
 const PHASE_TEXT_WIDTH = 16;

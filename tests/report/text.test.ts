@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reduceAll, reduceScan } from '../../src/core/reduce.js';
-import { findingsInWords, renderText } from '../../src/report/text.js';
+import { renderText } from '../../src/report/text.js';
+import { findingsInWords } from '../../src/report/words.js';
 import { SCRIPTED_EVENTS } from './fixtures/scan-events.js';
 import { loadSignatures } from '../../src/signatures/load.js';
 
